@@ -143,11 +143,11 @@ pub fn blob_refs(v: &Value) -> Vec<BlobRef> {
                     && map.len() == 2
                     && matches!(map.get("cid"), Some(Value::String(_)))
                     && map.contains_key("mimeType");
-                if claims_blob || looks_legacy {
-                    if let Ok(blob) = BlobRef::from_value(node) {
-                        out.push(blob);
-                        continue;
-                    }
+                if (claims_blob || looks_legacy)
+                    && let Ok(blob) = BlobRef::from_value(node)
+                {
+                    out.push(blob);
+                    continue;
                 }
                 stack.extend(map.values().rev());
             }

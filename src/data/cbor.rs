@@ -3,28 +3,27 @@
 //! Why our own checker runs before serde_ipld_dagcbor: atproto hashes and signs the exact
 //! bytes of records, commits and MST nodes, so two encodings of one value must never both
 //! be accepted (a second encoding is a second CID for the "same" record, and a way to
-//! smuggle data past signatures and equality checks). serde_ipld_dagcbor is strict in
-//! most respects, but its strictness depends on the requested Rust type and on cargo
-//! features any crate in the build can switch on (`less-strict-decoding`), it accepts
-//! floats and integers beyond i64 that atproto forbids, and it has no size or depth limit
-//! (its recursion would overflow the stack on hostile nesting). So every decode first runs
-//! the small validating walker in `strict.rs` over the raw bytes, which enforces the
-//! whole rule set (see [`CborRule`](super::CborRule)) plus the limits, and only then hands
-//! the bytes to serde_ipld_dagcbor to build the value. Encoding uses serde_ipld_dagcbor
-//! (which writes map and struct entries in canonical order and shortest integer forms)
-//! and then runs the same walker over its output, so we never write what we would refuse
-//! to read. This module does no I/O.
+//! smuggle data past signatures and equality checks). serde_ipld_dagcbor is strict about
+//! DAG-CBOR in most respects, but DAG-CBOR is not the atproto data model: it accepts
+//! floats and integers up to 2^64 that atproto forbids; its key-order and duplicate checks
+//! switch off when any crate in the build enables its `less-strict-decoding` feature; and
+//! it has no size limit and reports its own depth limit only as an opaque message. So
+//! every decode first runs the small validating walker in `strict.rs` over the raw bytes,
+//! which enforces the whole rule set (see [`CborRule`](super::CborRule)) and the limits
+//! with typed errors, and only then hands the bytes to serde_ipld_dagcbor to build the
+//! value. Encoding uses serde_ipld_dagcbor (which writes map and struct entries in
+//! canonical order and integers in shortest form) and then runs the same walker over its
+//! output, so we never write what we would refuse to read. This module does no I/O.
 
 use super::{DataError, Value, strict};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Largest block we decode by default (records and MST nodes are far smaller).
 pub const MAX_BLOCK_BYTES: usize = 2 * 1024 * 1024;
-/// Deepest nesting (of maps and arrays) we decode by default.
+/// Deepest nesting (of maps and arrays) we decode or encode. This is also a hard ceiling:
+/// serde_ipld_dagcbor's reader refuses more than 128 levels by itself, so
+/// [`decode_with_limits`] caps any larger `max_depth` to this value.
 pub const MAX_DEPTH: usize = 128;
-/// The most [`decode_with_limits`] will allow whatever it is asked: the serde decoder
-/// recurses once per level, and this keeps it well inside a default thread stack.
-pub const DEPTH_CEILING: usize = 512;
 
 /// Encode any serializable value as canonical DAG-CBOR.
 ///
@@ -43,7 +42,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DataError> {
 }
 
 /// Decode strict DAG-CBOR into `T`, refusing more than `max_bytes` bytes or nesting deeper
-/// than `max_depth` (itself capped at [`DEPTH_CEILING`]).
+/// than `max_depth` (capped at [`MAX_DEPTH`]).
 pub fn decode_with_limits<T: DeserializeOwned>(
     bytes: &[u8],
     max_bytes: usize,
@@ -64,11 +63,11 @@ pub fn validate(bytes: &[u8]) -> Result<(), DataError> {
     validate_with_limits(bytes, MAX_BLOCK_BYTES, MAX_DEPTH)
 }
 
-/// [`validate`] with explicit limits (`max_depth` capped at [`DEPTH_CEILING`]).
+/// [`validate`] with explicit limits (`max_depth` capped at [`MAX_DEPTH`]).
 pub fn validate_with_limits(
     bytes: &[u8],
     max_bytes: usize,
     max_depth: usize,
 ) -> Result<(), DataError> {
-    strict::check(bytes, max_bytes, max_depth.min(DEPTH_CEILING))
+    strict::check(bytes, max_bytes, max_depth.min(MAX_DEPTH))
 }

@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
         }
         let (arg, min) = match info {
             0..=23 => (u64::from(info), 0),
-            24 => (u64::from(self.be(1, start)?), 24),
+            24 => (self.be(1, start)?, 24),
             25 => (self.be(2, start)?, 1 << 8),
             26 => (self.be(4, start)?, 1 << 16),
             27 => (self.be(8, start)?, 1 << 32),
