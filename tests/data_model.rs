@@ -361,6 +361,17 @@ fn tag_42_must_be_a_prefixed_valid_cid() {
         &[0xd8, 0x2a, 0x44, 0x00, 0x01, 0x71, 0x12],
         CborRule::LinkCid,
     ); // cut short
+    // Version 1 as an overlong varint (0x81 0x00) would re-encode differently.
+    let digest = cid::for_cbor(b"x").hash().digest().to_vec();
+    let mut overlong = vec![0x00, 0x81, 0x00, 0x71, 0x12, 0x20];
+    overlong.extend_from_slice(&digest);
+    let mut tagged = vec![0xd8, 0x2a, 0x58, overlong.len() as u8];
+    tagged.extend(overlong);
+    refused(&tagged, CborRule::LinkCid);
+    // CIDv0 (a bare sha2-256 multihash) is a valid IPLD link and round-trips.
+    let mut v0 = vec![0xd8, 0x2a, 0x58, 35, 0x00, 0x12, 0x20];
+    v0.extend_from_slice(&digest);
+    accepted(&v0);
     refused(&[0xd8, 0x2a, 0x60], CborRule::LinkNotBytes);
     refused(&[0xd8, 0x2a, 0x01], CborRule::LinkNotBytes);
     refused(&[0xd8, 0x2a], CborRule::Truncated);

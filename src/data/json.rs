@@ -75,6 +75,10 @@ pub(crate) fn check_record_shape(v: &Value) -> Result<(), DataError> {
 
 /// Write a data-model value as atproto JSON (the inverse of [`from_json`]).
 ///
+/// Map keys starting with `$` are reserved by the data model; a map that uses `$link` or
+/// `$bytes` as an ordinary key (which only hand-built or foreign CBOR can contain) cannot
+/// be told apart from a link or bytes once written as JSON.
+///
 /// Values from [`from_json`] or strict [`super::cbor::decode_value`] never hold floats or
 /// integers outside i64. A hand-built value that does is outside the data model; such
 /// numbers are written as JSON `null` rather than panicking (encoding the same value as
@@ -159,14 +163,15 @@ fn convert<'a>(
             Ok(Value::List(out))
         }
         J::Object(obj) => {
-            if depth >= MAX_DEPTH {
-                return Err(DataError::TooDeep { limit: MAX_DEPTH });
-            }
+            // `$link` and `$bytes` objects are scalars in the data model: no depth taken.
             if let Some(link) = obj.get("$link") {
                 return convert_link(obj.len(), link).map_err(|reason| err(path, reason));
             }
             if let Some(bytes) = obj.get("$bytes") {
                 return convert_bytes(obj.len(), bytes).map_err(|reason| err(path, reason));
+            }
+            if depth >= MAX_DEPTH {
+                return Err(DataError::TooDeep { limit: MAX_DEPTH });
             }
             let mut out = BTreeMap::new();
             for (k, item) in obj {

@@ -206,8 +206,11 @@ impl<'a> Reader<'a> {
         if prefix != 0x00 {
             return Err(fail(start, CborRule::LinkPrefix));
         }
+        let whole = cid_bytes.len();
         match Cid::read_bytes(&mut cid_bytes) {
-            Ok(_) if cid_bytes.is_empty() => Ok(()),
+            // Exactly the bytes, and exactly as long as the CID's own encoding: no
+            // trailing bytes, and no overlong varints (which would re-encode differently).
+            Ok(cid) if cid_bytes.is_empty() && cid.encoded_len() == whole => Ok(()),
             _ => Err(fail(start, CborRule::LinkCid)),
         }
     }
