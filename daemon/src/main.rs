@@ -1,6 +1,7 @@
 //! `pdsd`: parse the command line, set up logging, and run the server (or a subcommand).
 //! `anyhow` is used only here, at the edge.
 
+mod admin;
 mod auth;
 mod blobs;
 mod cli;
@@ -11,6 +12,7 @@ mod generate;
 mod keys;
 mod plc;
 mod server;
+mod services;
 mod store;
 mod xrpc;
 

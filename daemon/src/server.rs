@@ -35,6 +35,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )
     };
 
+    // The admin socket is bound before anything slow happens, so a second pdsd on the
+    // same socket fails at once instead of after opening the database.
+    let admin_socket = crate::admin::AdminSocket::bind(&config.socket_path())?;
+
     let state = AppContext::build(config, &plc_url)
         .await
         .context("cannot start")?;
@@ -52,6 +56,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .await;
         });
     }
+
+    let admin_path = admin_socket.path().to_path_buf();
+    tasks.spawn(admin_socket.serve(state.clone(), shutdown.clone()));
 
     let app = crate::xrpc::router(state.clone());
     {
@@ -76,6 +83,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!("PLC directory: {plc_url}");
     }
     println!("data folder: {}", state.config.data_dir.display());
+    println!("admin socket: {}", admin_path.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 

@@ -4,8 +4,11 @@
 //! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
 //! - [`schema`]: migrations
 //! - [`accounts`], [`repo`], [`blobs`], [`sessions`], [`invites`]: queries by area
+//! - [`stats`]: server-wide counts for `pdsctl status`
 
+pub mod invites;
 pub mod schema;
 pub mod sqlite;
+pub mod stats;
 
 pub use sqlite::{Db, DbError, WriteTx};

@@ -133,3 +133,14 @@ impl From<pds::crypto::CryptoError> for XrpcError {
         XrpcError::invalid(e.to_string())
     }
 }
+
+impl From<crate::services::invite::InviteError> for XrpcError {
+    fn from(e: crate::services::invite::InviteError) -> Self {
+        use crate::services::invite::InviteError;
+        match e {
+            InviteError::Invalid(m) => XrpcError::invalid(m),
+            InviteError::Db(e) => XrpcError::internal(e),
+            InviteError::Random(e) => XrpcError::internal(e),
+        }
+    }
+}
