@@ -32,9 +32,11 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
-    /// pdsd's admin socket. Default: `<data dir>/pdsd.sock` when that socket exists (the
-    /// data dir is $PDSD_DATA_DIR, else the per-user data folder that `pdsd --dev` uses,
-    /// e.g. ~/.local/share/pdsd), otherwise /run/pdsd/admin.sock (the system service).
+    /// pdsd's admin socket (also $PDSCTL_SOCKET).
+    ///
+    /// Default: `<data dir>/pdsd.sock` when that socket exists (the data dir is
+    /// $PDSD_DATA_DIR, else the per-user data folder that `pdsd --dev` uses, e.g.
+    /// ~/.local/share/pdsd), otherwise /run/pdsd/admin.sock (the system service).
     #[arg(
         long,
         env = "PDSCTL_SOCKET",
