@@ -350,6 +350,12 @@ fn xrpc_bodies_and_named_defs() {
         .expect_err("bad did");
     assert_eq!(path_of(&e), "value/did");
     assert!(c.def("app.bsky.actor.defs#profileViewBasic").is_some());
+    let params = c
+        .params("com.atproto.repo.getRecord")
+        .expect("a query")
+        .expect("with parameters");
+    assert!(params.required.iter().any(|p| p == "rkey"));
+    assert!(c.params("app.bsky.feed.post").is_err());
     assert!(c.def("app.bsky.actor.defs#nothingHere").is_none());
 }
 

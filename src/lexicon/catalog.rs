@@ -9,7 +9,8 @@
 use super::LexiconError;
 use super::formats;
 use super::schema::{
-    Body, FieldType, LexiconDoc, ObjectType, RecordDef, RecordKeyType, UserType, parse_ref,
+    Body, FieldType, LexiconDoc, ObjectType, ParamsType, RecordDef, RecordKeyType, UserType,
+    parse_ref,
 };
 use super::validate::{Path, Validator, check_type_field};
 use crate::data::Value;
@@ -221,6 +222,22 @@ impl Catalog {
             }
         };
         self.validate_body(nsid, body, value, "output")
+    }
+
+    /// The query parameters of endpoint `nsid` (a query, procedure or subscription);
+    /// `Ok(None)` when it declares none. Turning HTTP query strings into typed values is
+    /// the caller's job; this is the schema to do it with.
+    pub fn params(&self, nsid: &str) -> Result<Option<&ParamsType>, LexiconError> {
+        match self.main(nsid)? {
+            UserType::Query(q) => Ok(q.parameters.as_ref()),
+            UserType::Procedure(p) => Ok(p.parameters.as_ref()),
+            UserType::Subscription(s) => Ok(s.parameters.as_ref()),
+            other => Err(LexiconError::WrongKind {
+                nsid: nsid.to_string(),
+                expected: "query, procedure or subscription",
+                found: other.kind(),
+            }),
+        }
     }
 
     /// Check that every reference in every document resolves, and points at a kind it

@@ -20,7 +20,7 @@ pub mod schema;
 mod validate;
 
 pub use builtin::builtin;
-pub use catalog::{Catalog, ValidationStatus};
+pub use catalog::{Catalog, Resolved, ValidationStatus};
 pub use schema::{
     ArrayType, BlobType, Body, BooleanType, BytesType, CidLinkType, ErrorDef, FieldType,
     IntegerType, LexiconDoc, Message, ObjectType, ParamsType, Permission, PermissionSetDef,
