@@ -11,8 +11,8 @@ pub mod sqlite;
 pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
-pub mod blobs;
-pub mod repo;
+
+
 pub mod sessions;
 
 /// Now as stored in the database: RFC 3339, UTC, milliseconds (sorts as text).
