@@ -8,6 +8,7 @@
 mod common;
 mod crypto;
 mod data_model;
+mod firehose;
 mod lexicon;
 mod mst;
 mod syntax;
@@ -17,11 +18,12 @@ use libtest_mimic::{Arguments, Trial};
 fn main() {
     let args = Arguments::from_args();
     let dir = common::fixtures_dir();
-    let families: [(&str, fn(&std::path::Path) -> Vec<Trial>); 5] = [
+    let families: [(&str, fn(&std::path::Path) -> Vec<Trial>); 6] = [
         ("syntax", syntax::trials),
         ("crypto", crypto::trials),
         ("data-model", data_model::trials),
         ("mst", mst::trials),
+        ("firehose", firehose::trials),
         ("lexicon", lexicon::trials),
     ];
     let mut all = Vec::new();
