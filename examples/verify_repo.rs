@@ -45,7 +45,10 @@ fn run(path: &str, did_key: &str, did: Option<&str>) -> Result<(), String> {
     println!("  rev:         {}", repo.commit.rev);
     println!("  data:        {}", repo.commit.data);
     println!("  records:     {}", repo.records.len());
-    println!("  collections: {}", collections.into_iter().collect::<Vec<_>>().join(", "));
+    println!(
+        "  collections: {}",
+        collections.into_iter().collect::<Vec<_>>().join(", ")
+    );
     println!("  mst nodes:   {}", repo.node_count);
     println!("  blocks:      {}", repo.block_count);
     println!("  stray:       {}", repo.stray_blocks.len());

@@ -34,7 +34,11 @@ pub enum CarError {
     Truncated(u64),
     /// A section or the whole CAR is larger than the limits allow.
     #[error("CAR too large: {what} of {size} bytes exceeds the limit of {limit}")]
-    TooLarge { what: &'static str, size: u64, limit: u64 },
+    TooLarge {
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    },
     /// Too many blocks.
     #[error("CAR has more than {0} blocks")]
     TooManyBlocks(usize),
@@ -351,6 +355,8 @@ mod tests {
         let ca = dcid::for_cbor(&a);
         let bytes = to_bytes(&ca, [(&ca, &a), (&ca, &a)]).unwrap_or_default();
         let f = read_all(bytes.as_slice(), CarLimits::default());
-        assert!(matches!(&f, Ok(f) if f.roots == vec![ca] && f.order.len() == 2 && f.blocks.len() == 1));
+        assert!(
+            matches!(&f, Ok(f) if f.roots == vec![ca] && f.order.len() == 2 && f.blocks.len() == 1)
+        );
     }
 }

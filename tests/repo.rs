@@ -26,7 +26,10 @@ fn conformance(name: &str) -> (Vec<u8>, serde_json::Value) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance");
     let car = std::fs::read(dir.join(format!("{name}.car"))).unwrap_or_default();
     let json = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
-    (car, serde_json::from_str(&json).unwrap_or(serde_json::Value::Null))
+    (
+        car,
+        serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 fn s<'a>(v: &'a serde_json::Value, k: &str) -> &'a str {
@@ -47,7 +50,10 @@ fn expected_records(meta: &serde_json::Value) -> Vec<(String, Cid)> {
         .unwrap_or_default()
 }
 
-fn store_blocks<'a>(store: &mut MemoryBlockStore, blocks: impl IntoIterator<Item = (&'a Cid, &'a Vec<u8>)>) {
+fn store_blocks<'a>(
+    store: &mut MemoryBlockStore,
+    blocks: impl IntoIterator<Item = (&'a Cid, &'a Vec<u8>)>,
+) {
     for (c, b) in blocks {
         let _ = store.put_block(*c, b.clone());
     }
@@ -86,12 +92,20 @@ fn check_conformance(name: &str) -> TestResult {
     let loaded = Mst::load(&file, repo.commit.data);
     let cols: Vec<String> = meta["collections"]
         .as_array()
-        .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(loaded.collections()?, cols);
     for c in &cols {
         let got = loaded.list_collection(c, None, Direction::Ascending, usize::MAX)?;
-        let exp: Vec<_> = want.iter().filter(|(k, _)| k.starts_with(&format!("{c}/"))).cloned().collect();
+        let exp: Vec<_> = want
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{c}/")))
+            .cloned()
+            .collect();
         assert_eq!(got, exp);
     }
     Ok(())
@@ -153,8 +167,13 @@ fn export_writes_the_reference_block_set_in_preorder() -> TestResult {
 fn example_binary() -> PathBuf {
     // target/<profile>/deps/repo-<hash> -> target/<profile>/examples/verify_repo
     let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(|p| p.parent()).map(PathBuf::from).unwrap_or_default();
-    dir.join("examples").join(format!("verify_repo{}", std::env::consts::EXE_SUFFIX))
+    let dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    dir.join("examples")
+        .join(format!("verify_repo{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn run_example(args: &[&str]) -> std::process::Output {
@@ -167,7 +186,9 @@ fn run_example(args: &[&str]) -> std::process::Output {
         c.args(["run", "-q", "-p", "pds", "--example", "verify_repo", "--"]);
         c
     };
-    cmd.args(args).output().unwrap_or_else(|e| panic!("cannot run verify_repo: {e}"))
+    cmd.args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run verify_repo: {e}"))
 }
 
 #[test]
@@ -176,10 +197,21 @@ fn example_binary_verifies_conformance_cars() {
     for name in ["small", "medium"] {
         let (_, meta) = conformance(name);
         let car = dir.join(format!("{name}.car"));
-        let out = run_example(&[car.to_str().unwrap_or_default(), s(&meta, "signingKey"), s(&meta, "did")]);
+        let out = run_example(&[
+            car.to_str().unwrap_or_default(),
+            s(&meta, "signingKey"),
+            s(&meta, "did"),
+        ]);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains(&format!("records:     {}", meta["recordCount"])), "{stdout}");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("records:     {}", meta["recordCount"])),
+            "{stdout}"
+        );
         assert!(stdout.contains(s(&meta, "commitCid")));
         // A wrong key must fail with a clear message and a non-zero status.
         let other = Keypair::generate(Curve::Secp256k1).did_key();
@@ -198,7 +230,13 @@ fn rebuilt_repo_exports_and_reads_back() -> TestResult {
     store_blocks(&mut store, file.blocks.iter());
     let kp = Keypair::generate(Curve::P256);
     let records = expected_records(&meta);
-    let rebuilt = rebuild_repo(&store, s(&meta, "did"), records.clone(), &kp, "3n3fzzzzzzz22")?;
+    let rebuilt = rebuild_repo(
+        &store,
+        s(&meta, "did"),
+        records.clone(),
+        &kp,
+        "3n3fzzzzzzz22",
+    )?;
     assert_eq!(rebuilt.data.to_string(), s(&meta, "dataCid"));
     store_blocks(&mut store, rebuilt.blocks.iter());
     let out = export_car_bytes(&store, &rebuilt.commit.cid)?;
@@ -209,7 +247,11 @@ fn rebuilt_repo_exports_and_reads_back() -> TestResult {
     expected.insert(rebuilt.commit.cid);
     let got: BTreeSet<Cid> = back.blocks.keys().copied().collect();
     assert_eq!(got, expected);
-    assert_eq!(back.order.len(), back.blocks.len(), "no block written twice");
+    assert_eq!(
+        back.order.len(),
+        back.blocks.len(),
+        "no block written twice"
+    );
     let key = kp.public();
     let v = verify_car_file(&back, &VerifyOptions::new(&key))?;
     assert_eq!(v.records, records);
@@ -227,7 +269,8 @@ fn small_parts() -> (pds::car::CarFile, serde_json::Value, PublicKey) {
 }
 
 fn write_car(root: &Cid, blocks: &[(Cid, Vec<u8>)]) -> Vec<u8> {
-    let mut w = CarWriter::new(Vec::new(), std::slice::from_ref(root)).unwrap_or_else(|e| panic!("{e}"));
+    let mut w =
+        CarWriter::new(Vec::new(), std::slice::from_ref(root)).unwrap_or_else(|e| panic!("{e}"));
     for (c, b) in blocks {
         w.write_block(c, b).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -235,7 +278,10 @@ fn write_car(root: &Cid, blocks: &[(Cid, Vec<u8>)]) -> Vec<u8> {
 }
 
 fn ordered(file: &pds::car::CarFile) -> Vec<(Cid, Vec<u8>)> {
-    file.order.iter().filter_map(|c| Some((*c, file.blocks.get(c)?.clone()))).collect()
+    file.order
+        .iter()
+        .filter_map(|c| Some((*c, file.blocks.get(c)?.clone())))
+        .collect()
 }
 
 #[test]
@@ -257,29 +303,48 @@ fn wrong_key_is_refused() {
     let (file, _, key) = small_parts();
     let mut opts = VerifyOptions::new(&key);
     opts.did = Some("did:plc:someoneelse");
-    assert!(matches!(verify_car_file(&file, &opts), Err(VerifyError::DidMismatch { .. })));
+    assert!(matches!(
+        verify_car_file(&file, &opts),
+        Err(VerifyError::DidMismatch { .. })
+    ));
 }
 
 #[test]
 fn missing_block_is_refused() {
     let (file, meta, key) = small_parts();
-    let root: Cid = s(&meta, "commitCid").parse().unwrap_or_else(|_| empty_root());
-    let victim: Cid = s(&meta["records"][3], "cid").parse().unwrap_or_else(|_| empty_root());
-    let blocks: Vec<_> = ordered(&file).into_iter().filter(|(c, _)| *c != victim).collect();
+    let root: Cid = s(&meta, "commitCid")
+        .parse()
+        .unwrap_or_else(|_| empty_root());
+    let victim: Cid = s(&meta["records"][3], "cid")
+        .parse()
+        .unwrap_or_else(|_| empty_root());
+    let blocks: Vec<_> = ordered(&file)
+        .into_iter()
+        .filter(|(c, _)| *c != victim)
+        .collect();
     let bytes = write_car(&root, &blocks);
     let r = verify_car(bytes.as_slice(), &VerifyOptions::new(&key));
-    assert!(matches!(r, Err(VerifyError::MissingBlock { cid, .. }) if cid == victim), "{r:?}");
+    assert!(
+        matches!(r, Err(VerifyError::MissingBlock { cid, .. }) if cid == victim),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn bad_signature_is_refused() {
     let (file, meta, key) = small_parts();
-    let root: Cid = s(&meta, "commitCid").parse().unwrap_or_else(|_| empty_root());
-    let mut commit = pds::repo::Commit::decode(&file.blocks[&root]).unwrap_or_else(|e| panic!("{e}"));
+    let root: Cid = s(&meta, "commitCid")
+        .parse()
+        .unwrap_or_else(|_| empty_root());
+    let mut commit =
+        pds::repo::Commit::decode(&file.blocks[&root]).unwrap_or_else(|e| panic!("{e}"));
     commit.sig[10] ^= 0x40;
     let bytes = commit.encode().unwrap_or_default();
     let new_root = for_cbor(&bytes);
-    let mut blocks: Vec<_> = ordered(&file).into_iter().filter(|(c, _)| *c != root).collect();
+    let mut blocks: Vec<_> = ordered(&file)
+        .into_iter()
+        .filter(|(c, _)| *c != root)
+        .collect();
     blocks.insert(0, (new_root, bytes));
     let car = write_car(&new_root, &blocks);
     let r = verify_car(car.as_slice(), &VerifyOptions::new(&key));
@@ -289,13 +354,18 @@ fn bad_signature_is_refused() {
 #[test]
 fn stray_block_and_two_roots_are_refused() {
     let (file, meta, key) = small_parts();
-    let root: Cid = s(&meta, "commitCid").parse().unwrap_or_else(|_| empty_root());
+    let root: Cid = s(&meta, "commitCid")
+        .parse()
+        .unwrap_or_else(|_| empty_root());
     let extra = cbor::encode(&Value::String("stray".into())).unwrap_or_default();
     let mut blocks = ordered(&file);
     blocks.push((for_cbor(&extra), extra));
     let car = write_car(&root, &blocks);
     let r = verify_car(car.as_slice(), &VerifyOptions::new(&key));
-    assert!(matches!(r, Err(VerifyError::StrayBlocks { count: 1, .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(VerifyError::StrayBlocks { count: 1, .. })),
+        "{r:?}"
+    );
     let mut allow = VerifyOptions::new(&key);
     allow.allow_stray_blocks = true;
     let ok = verify_car(car.as_slice(), &allow).unwrap_or_else(|e| panic!("{e}"));
@@ -306,7 +376,10 @@ fn stray_block_and_two_roots_are_refused() {
         let _ = w.write_block(&c, &b);
     }
     let two = w.finish().unwrap_or_default();
-    assert!(matches!(verify_car(two.as_slice(), &VerifyOptions::new(&key)), Err(VerifyError::Roots(2))));
+    assert!(matches!(
+        verify_car(two.as_slice(), &VerifyOptions::new(&key)),
+        Err(VerifyError::Roots(2))
+    ));
 }
 
 /// A signed repo whose only node spells its second key out in full (p = 0): the
@@ -315,7 +388,8 @@ fn stray_block_and_two_roots_are_refused() {
 fn non_canonical_node_is_refused() {
     let kp = Keypair::generate(Curve::P256);
     let rec = record("one");
-    let (rcid, rbytes) = pds::repo::writes::record_block("a.b/c", &rec).unwrap_or_else(|e| panic!("{e}"));
+    let (rcid, rbytes) =
+        pds::repo::writes::record_block("a.b/c", &rec).unwrap_or_else(|e| panic!("{e}"));
     let keys = ["com.example.x/3", "com.example.x/4"]; // both on layer 0: one root node
     let entry = |k: &[u8], p: i128| {
         let mut m = BTreeMap::new();
@@ -328,7 +402,10 @@ fn non_canonical_node_is_refused() {
     let mut node = BTreeMap::new();
     node.insert(
         "e".to_string(),
-        Value::List(vec![entry(keys[0].as_bytes(), 0), entry(keys[1].as_bytes(), 0)]),
+        Value::List(vec![
+            entry(keys[0].as_bytes(), 0),
+            entry(keys[1].as_bytes(), 0),
+        ]),
     );
     node.insert("l".to_string(), Value::Null);
     let nbytes = cbor::encode(&Value::Map(node)).unwrap_or_default();
@@ -336,11 +413,20 @@ fn non_canonical_node_is_refused() {
     let commit = pds::repo::UnsignedCommit::new("did:plc:test", ncid, "3n3fyohvv6b23", None)
         .and_then(|u| u.sign(&kp))
         .unwrap_or_else(|e| panic!("{e}"));
-    let car = write_car(&commit.cid, &[(commit.cid, commit.bytes.clone()), (ncid, nbytes), (rcid, rbytes)]);
+    let car = write_car(
+        &commit.cid,
+        &[
+            (commit.cid, commit.bytes.clone()),
+            (ncid, nbytes),
+            (rcid, rbytes),
+        ],
+    );
     let key = kp.public();
     let r = verify_car(car.as_slice(), &VerifyOptions::new(&key));
     match r {
-        Err(VerifyError::Mst { reason, .. }) => assert!(reason.contains("non-canonical"), "{reason}"),
+        Err(VerifyError::Mst { reason, .. }) => {
+            assert!(reason.contains("non-canonical"), "{reason}")
+        }
         other => panic!("expected a non-canonical node error, got {other:?}"),
     }
 }
@@ -349,9 +435,15 @@ fn non_canonical_node_is_refused() {
 
 fn record(text: &str) -> Value {
     let mut m = BTreeMap::new();
-    m.insert("$type".to_string(), Value::String("app.bsky.feed.post".into()));
+    m.insert(
+        "$type".to_string(),
+        Value::String("app.bsky.feed.post".into()),
+    );
     m.insert("text".to_string(), Value::String(text.into()));
-    m.insert("createdAt".to_string(), Value::String("2024-01-01T00:00:00.000Z".into()));
+    m.insert(
+        "createdAt".to_string(),
+        Value::String("2024-01-01T00:00:00.000Z".into()),
+    );
     Value::Map(m)
 }
 
@@ -359,11 +451,18 @@ fn record(text: &str) -> Value {
 fn tid(n: u64) -> String {
     const A: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
     let v = (1_700_000_000_000_000u64 + n) << 10;
-    (0..13).rev().map(|i| A[((v >> (i * 5)) & 31) as usize] as char).collect()
+    (0..13)
+        .rev()
+        .map(|i| A[((v >> (i * 5)) & 31) as usize] as char)
+        .collect()
 }
 
 fn create(c: &str, r: &str, text: &str) -> Write {
-    Write::Create { collection: c.into(), rkey: r.into(), record: record(text) }
+    Write::Create {
+        collection: c.into(),
+        rkey: r.into(),
+        record: record(text),
+    }
 }
 
 #[test]
@@ -371,13 +470,22 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
     let kp = Keypair::generate(Curve::Secp256k1);
     let did = "did:plc:writes";
     let mut store = MemoryBlockStore::new();
-    let first = create_repo(&store, did, &[create("app.bsky.feed.post", "aaa", "hi")], &kp, &tid(1))?;
+    let first = create_repo(
+        &store,
+        did,
+        &[create("app.bsky.feed.post", "aaa", "hi")],
+        &kp,
+        &tid(1),
+    )?;
     assert_eq!(first.since, None);
     assert_eq!(first.prev_data, None);
     store_blocks(&mut store, first.new_blocks.iter());
     let mut head = first.head();
     let mut model: BTreeMap<String, Cid> = BTreeMap::new();
-    model.insert("app.bsky.feed.post/aaa".into(), first.ops[0].cid.unwrap_or_else(empty_root));
+    model.insert(
+        "app.bsky.feed.post/aaa".into(),
+        first.ops[0].cid.unwrap_or_else(empty_root),
+    );
 
     let mut n = 2;
     for round in 0..30u32 {
@@ -387,13 +495,26 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
             writes.push(create("app.bsky.feed.like", &rkey, &format!("{round}-{j}")));
         }
         let keys: Vec<String> = model.keys().cloned().collect();
-        if round % 3 == 1 && let Some(k) = keys.get(round as usize % keys.len()) {
+        if round % 3 == 1
+            && let Some(k) = keys.get(round as usize % keys.len())
+        {
             let (c, r) = k.split_once('/').unwrap_or_default();
-            writes.push(Write::Delete { collection: c.into(), rkey: r.into(), swap_record: model.get(k).copied() });
+            writes.push(Write::Delete {
+                collection: c.into(),
+                rkey: r.into(),
+                swap_record: model.get(k).copied(),
+            });
         }
-        if round % 4 == 2 && let Some(k) = keys.last() {
+        if round % 4 == 2
+            && let Some(k) = keys.last()
+        {
             let (c, r) = k.split_once('/').unwrap_or_default();
-            writes.push(Write::Update { collection: c.into(), rkey: r.into(), record: record(&format!("edit {round}")), swap_record: None });
+            writes.push(Write::Update {
+                collection: c.into(),
+                rkey: r.into(),
+                record: record(&format!("edit {round}")),
+                swap_record: None,
+            });
         }
         let out = apply_writes(&store, &head, did, &writes, Some(head.commit), &kp, &tid(n))?;
         n += 1;
@@ -402,8 +523,15 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         assert!(out.removed_cids.contains(&head.commit));
         for op in &out.ops {
             match op.action {
-                Action::Create => assert!(model.insert(op.path.clone(), op.cid.unwrap_or_else(empty_root)).is_none()),
-                Action::Update => assert_eq!(model.insert(op.path.clone(), op.cid.unwrap_or_else(empty_root)), op.prev),
+                Action::Create => assert!(
+                    model
+                        .insert(op.path.clone(), op.cid.unwrap_or_else(empty_root))
+                        .is_none()
+                ),
+                Action::Update => assert_eq!(
+                    model.insert(op.path.clone(), op.cid.unwrap_or_else(empty_root)),
+                    op.prev
+                ),
                 Action::Delete => assert_eq!(model.remove(&op.path), op.prev),
             }
         }
@@ -414,13 +542,21 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         let mut inv = Mst::load(&proof_store, out.data);
         for op in out.ops.iter().rev() {
             match (op.action, op.prev) {
-                (Action::Create, _) => { inv.delete(&op.path)?; }
-                (Action::Update, Some(p)) => { inv.update(&op.path, p)?; }
+                (Action::Create, _) => {
+                    inv.delete(&op.path)?;
+                }
+                (Action::Update, Some(p)) => {
+                    inv.update(&op.path, p)?;
+                }
                 (Action::Delete, Some(p)) => inv.add(&op.path, p)?,
                 _ => panic!("op without prev"),
             }
         }
-        assert_eq!(inv.root(), head.data, "round {round}: inversion from firehose blocks");
+        assert_eq!(
+            inv.root(),
+            head.data,
+            "round {round}: inversion from firehose blocks"
+        );
 
         store_blocks(&mut store, out.new_blocks.iter());
         head = out.head();
@@ -431,7 +567,11 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), *v)).collect();
         assert_eq!(v.records, want);
         // Removed nodes are really gone from the new tree.
-        let reachable: BTreeSet<Cid> = read_all(car.as_slice(), CarLimits::default())?.blocks.keys().copied().collect();
+        let reachable: BTreeSet<Cid> = read_all(car.as_slice(), CarLimits::default())?
+            .blocks
+            .keys()
+            .copied()
+            .collect();
         for c in &out.removed_cids {
             assert!(!reachable.contains(c), "removed {c} is still reachable");
         }
@@ -444,23 +584,80 @@ fn write_errors_are_typed() -> TestResult {
     let kp = Keypair::generate(Curve::P256);
     let did = "did:plc:errs";
     let mut store = MemoryBlockStore::new();
-    let first = create_repo(&store, did, &[create("app.bsky.feed.post", "aaa", "hi")], &kp, &tid(1))?;
+    let first = create_repo(
+        &store,
+        did,
+        &[create("app.bsky.feed.post", "aaa", "hi")],
+        &kp,
+        &tid(1),
+    )?;
     store_blocks(&mut store, first.new_blocks.iter());
     let head = first.head();
     let rc = first.ops[0].cid;
-    let go = |w: Vec<Write>, swap: Option<Cid>, rev: &str| apply_writes(&store, &head, did, &w, swap, &kp, rev);
-    assert!(matches!(go(vec![create("app.bsky.feed.post", "aaa", "x")], None, &tid(2)), Err(WriteError::RecordAlreadyExists(_))));
-    let del = |c: &str, r: &str, swap| Write::Delete { collection: c.into(), rkey: r.into(), swap_record: swap };
-    assert!(matches!(go(vec![del("app.bsky.feed.post", "zzz", None)], None, &tid(2)), Err(WriteError::RecordNotFound(_))));
-    assert!(matches!(go(vec![del("app.bsky.feed.post", "aaa", Some(empty_root()))], None, &tid(2)), Err(WriteError::InvalidSwap { .. })));
+    let go = |w: Vec<Write>, swap: Option<Cid>, rev: &str| {
+        apply_writes(&store, &head, did, &w, swap, &kp, rev)
+    };
+    assert!(matches!(
+        go(
+            vec![create("app.bsky.feed.post", "aaa", "x")],
+            None,
+            &tid(2)
+        ),
+        Err(WriteError::RecordAlreadyExists(_))
+    ));
+    let del = |c: &str, r: &str, swap| Write::Delete {
+        collection: c.into(),
+        rkey: r.into(),
+        swap_record: swap,
+    };
+    assert!(matches!(
+        go(vec![del("app.bsky.feed.post", "zzz", None)], None, &tid(2)),
+        Err(WriteError::RecordNotFound(_))
+    ));
+    assert!(matches!(
+        go(
+            vec![del("app.bsky.feed.post", "aaa", Some(empty_root()))],
+            None,
+            &tid(2)
+        ),
+        Err(WriteError::InvalidSwap { .. })
+    ));
     assert!(go(vec![del("app.bsky.feed.post", "aaa", rc)], None, &tid(2)).is_ok());
-    assert!(matches!(go(vec![], Some(empty_root()), &tid(2)), Err(WriteError::InvalidSwapCommit { .. })));
-    assert!(matches!(go(vec![], None, &tid(1)), Err(WriteError::RevNotIncreasing { .. })));
-    assert!(matches!(go(vec![create("bad key", "x", "x")], None, &tid(2)), Err(WriteError::InvalidPath(_))));
-    assert!(matches!(go(vec![create("a.b", "x", "1"), create("a.b", "x", "2")], None, &tid(2)), Err(WriteError::DuplicatePath(_))));
-    let notype = Write::Create { collection: "a.b".into(), rkey: "x".into(), record: Value::Map(BTreeMap::new()) };
-    assert!(matches!(go(vec![notype], None, &tid(2)), Err(WriteError::InvalidRecord { .. })));
-    let put = Write::Put { collection: "a.b".into(), rkey: "x".into(), record: record("p"), swap_record: None };
+    assert!(matches!(
+        go(vec![], Some(empty_root()), &tid(2)),
+        Err(WriteError::InvalidSwapCommit { .. })
+    ));
+    assert!(matches!(
+        go(vec![], None, &tid(1)),
+        Err(WriteError::RevNotIncreasing { .. })
+    ));
+    assert!(matches!(
+        go(vec![create("bad key", "x", "x")], None, &tid(2)),
+        Err(WriteError::InvalidPath(_))
+    ));
+    assert!(matches!(
+        go(
+            vec![create("a.b", "x", "1"), create("a.b", "x", "2")],
+            None,
+            &tid(2)
+        ),
+        Err(WriteError::DuplicatePath(_))
+    ));
+    let notype = Write::Create {
+        collection: "a.b".into(),
+        rkey: "x".into(),
+        record: Value::Map(BTreeMap::new()),
+    };
+    assert!(matches!(
+        go(vec![notype], None, &tid(2)),
+        Err(WriteError::InvalidRecord { .. })
+    ));
+    let put = Write::Put {
+        collection: "a.b".into(),
+        rkey: "x".into(),
+        record: record("p"),
+        swap_record: None,
+    };
     let out = go(vec![put], None, &tid(2))?;
     assert_eq!(out.ops[0].action, Action::Create);
     Ok(())
@@ -586,12 +783,30 @@ proptest! {
 #[test]
 fn car_limits_are_enforced() {
     let (car, _) = conformance("small");
-    let tight = CarLimits { max_block_bytes: 64, ..CarLimits::default() };
-    assert!(matches!(read_all(car.as_slice(), tight), Err(CarError::TooLarge { .. })));
-    let few = CarLimits { max_blocks: 3, ..CarLimits::default() };
-    assert!(matches!(read_all(car.as_slice(), few), Err(CarError::TooManyBlocks(3))));
-    let small_total = CarLimits { max_total_bytes: 1000, ..CarLimits::default() };
-    assert!(matches!(read_all(car.as_slice(), small_total), Err(CarError::TooLarge { .. })));
+    let tight = CarLimits {
+        max_block_bytes: 64,
+        ..CarLimits::default()
+    };
+    assert!(matches!(
+        read_all(car.as_slice(), tight),
+        Err(CarError::TooLarge { .. })
+    ));
+    let few = CarLimits {
+        max_blocks: 3,
+        ..CarLimits::default()
+    };
+    assert!(matches!(
+        read_all(car.as_slice(), few),
+        Err(CarError::TooManyBlocks(3))
+    ));
+    let small_total = CarLimits {
+        max_total_bytes: 1000,
+        ..CarLimits::default()
+    };
+    assert!(matches!(
+        read_all(car.as_slice(), small_total),
+        Err(CarError::TooLarge { .. })
+    ));
     // A section claiming 2^60 bytes must not allocate.
     let mut huge = vec![0x0a];
     huge.extend_from_slice(&[0xa2, 0x65, b'r', b'o', b'o', b't', b's', 0x80, 0x67, b'v']);
@@ -602,4 +817,120 @@ fn car_limits_are_enforced() {
     let any = file.order.first().copied().unwrap_or_else(empty_root);
     assert!(file.has_block(&any).unwrap_or(false));
     let _: BlockMap = BlockMap::new();
+}
+
+// ---------- differential: jacquard-repo, an independent implementation ----------
+
+mod differential {
+    use super::*;
+    use jacquard_repo::storage::BlockStore;
+    use std::sync::Arc;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("tokio runtime: {e}"))
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(usize, u8),
+        Del(usize),
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0usize..400, any::<u8>()).prop_map(|(k, v)| Op::Put(k, v)),
+            1 => (0usize..400).prop_map(Op::Del),
+        ]
+    }
+
+    fn pool_key(i: usize) -> String {
+        let col = ["app.bsky.feed.post", "app.bsky.feed.like", "com.example.x"][i % 3];
+        format!("{col}/{}", tid(i as u64 * 7_777))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+        /// The same random write sequence gives the same root after every step, and
+        /// the same node blocks, byte for byte.
+        #[test]
+        fn same_roots_and_nodes_as_jacquard(ops in prop::collection::vec(op_strategy(), 1..120)) {
+            let rt = runtime();
+            let ours_store = MemoryBlockStore::new();
+            let mut ours = Mst::empty(&ours_store);
+            let jstore = Arc::new(jacquard_repo::MemoryBlockStore::new());
+            let mut theirs = jacquard_repo::Mst::new(jstore.clone());
+            let mut model: BTreeMap<String, Cid> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Put(i, v) => {
+                        let k = pool_key(i);
+                        let cid = value_for(&k, v);
+                        let existed = model.insert(k.clone(), cid).is_some();
+                        ours.insert(&k, cid).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        theirs = rt.block_on(async {
+                            if existed { theirs.update(&k, cid).await } else { theirs.add(&k, cid).await }
+                        }).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    }
+                    Op::Del(i) => {
+                        let k = pool_key(i);
+                        if model.remove(&k).is_none() { continue; }
+                        ours.delete(&k).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        theirs = rt.block_on(theirs.delete(&k)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    }
+                }
+                let their_root = rt.block_on(theirs.root()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(ours.root(), their_root);
+            }
+            let (_, their_blocks) = rt.block_on(theirs.collect_blocks_sequential()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let our_blocks = ours.unstored_blocks();
+            let theirs_map: BlockMap = their_blocks.into_iter().map(|(c, b)| (c, b.to_vec())).collect();
+            prop_assert_eq!(our_blocks, theirs_map);
+        }
+    }
+
+    /// The same repository exported by both: the same block set. jacquard writes every
+    /// MST node first and the records after them, we interleave records after their
+    /// entries (the sync v1.1 streaming order), so the bytes differ by design.
+    #[test]
+    fn same_car_block_set_as_jacquard() -> TestResult {
+        let rt = runtime();
+        let kp = Keypair::generate(Curve::Secp256k1);
+        let mut store = MemoryBlockStore::new();
+        let writes: Vec<Write> = (0..300)
+            .map(|i| {
+                let k = pool_key(i);
+                let (c, r) = k.split_once('/').unwrap_or_default();
+                create(c, r, &format!("record {i}"))
+            })
+            .collect();
+        let out = create_repo(&store, "did:plc:diff", &writes, &kp, &tid(1))?;
+        store_blocks(&mut store, out.new_blocks.iter());
+        let ours = export_car_bytes(&store, &out.commit.cid)?;
+
+        let jstore = Arc::new(jacquard_repo::MemoryBlockStore::new());
+        for (_, b) in store.iter() {
+            rt.block_on(jstore.put(b))?;
+        }
+        let theirs_mst = jacquard_repo::Mst::load(jstore.clone(), out.data, None);
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jacquard.car");
+        rt.block_on(jacquard_repo::car::writer::export_repo_car(
+            &path,
+            out.commit.cid,
+            &theirs_mst,
+        ))?;
+        let theirs = std::fs::read(&path)?;
+
+        let a = read_all(ours.as_slice(), CarLimits::default())?;
+        let b = read_all(theirs.as_slice(), CarLimits::default())?;
+        assert_eq!(a.roots, b.roots);
+        let sa: BTreeSet<Cid> = a.blocks.keys().copied().collect();
+        let sb: BTreeSet<Cid> = b.blocks.keys().copied().collect();
+        assert_eq!(sa, sb);
+        assert_eq!(a.blocks, b.blocks);
+        Ok(())
+    }
 }

@@ -211,7 +211,11 @@ impl Commit {
         let prev = match field("prev")? {
             Value::Null => None,
             Value::Link(c) => Some(*c),
-            _ => return Err(CommitError::Shape("prev is neither null nor a CID link".into())),
+            _ => {
+                return Err(CommitError::Shape(
+                    "prev is neither null nor a CID link".into(),
+                ));
+            }
         };
         let Value::Bytes(sig) = field("sig")? else {
             return Err(CommitError::Shape("sig is not a byte string".into()));
@@ -277,7 +281,9 @@ mod tests {
             let data = for_cbor(b"root");
             let signed = UnsignedCommit::new("did:plc:abc", data, "3jzfcijpj2z2a", None)
                 .and_then(|u| u.sign(&kp));
-            let Ok(signed) = signed else { panic!("sign failed") };
+            let Ok(signed) = signed else {
+                panic!("sign failed")
+            };
             let back = Commit::decode(&signed.bytes);
             assert!(matches!(&back, Ok(c) if *c == signed.commit));
             assert!(signed.commit.verify(&kp.public()).is_ok());

@@ -91,20 +91,30 @@ pub enum VerifyError {
     Rebuild { data: Cid, rebuilt: Cid },
     /// A record block is not a data-model map with `$type`.
     #[error("record {key} ({cid}): {reason}")]
-    Record { key: String, cid: Cid, reason: String },
+    Record {
+        key: String,
+        cid: Cid,
+        reason: String,
+    },
     /// Blocks nothing reaches.
     #[error("{count} stray block(s) not reachable from the commit, first {first}")]
     StrayBlocks { count: usize, first: Cid },
 }
 
 /// Read a CAR from `input` and verify it as a whole repository.
-pub fn verify_car<R: Read>(input: R, opts: &VerifyOptions<'_>) -> Result<VerifiedRepo, VerifyError> {
+pub fn verify_car<R: Read>(
+    input: R,
+    opts: &VerifyOptions<'_>,
+) -> Result<VerifiedRepo, VerifyError> {
     let car = read_all(input, opts.limits)?;
     verify_car_file(&car, opts)
 }
 
 /// Verify a CAR already read (and block-checked) with [`read_all`].
-pub fn verify_car_file(car: &CarFile, opts: &VerifyOptions<'_>) -> Result<VerifiedRepo, VerifyError> {
+pub fn verify_car_file(
+    car: &CarFile,
+    opts: &VerifyOptions<'_>,
+) -> Result<VerifiedRepo, VerifyError> {
     let [root] = car.roots.as_slice() else {
         return Err(VerifyError::Roots(car.roots.len()));
     };

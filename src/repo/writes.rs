@@ -65,10 +65,18 @@ impl Write {
     /// `collection/rkey`.
     pub fn path(&self) -> String {
         let (c, r) = match self {
-            Write::Create { collection, rkey, .. }
-            | Write::Update { collection, rkey, .. }
-            | Write::Put { collection, rkey, .. }
-            | Write::Delete { collection, rkey, .. } => (collection, rkey),
+            Write::Create {
+                collection, rkey, ..
+            }
+            | Write::Update {
+                collection, rkey, ..
+            }
+            | Write::Put {
+                collection, rkey, ..
+            }
+            | Write::Delete {
+                collection, rkey, ..
+            } => (collection, rkey),
         };
         format!("{c}/{r}")
     }
@@ -361,20 +369,44 @@ fn apply_to_tree<S: BlockSource>(
                 let (cid, bytes) = record_block(&path, record)?;
                 mst.add(&path, cid)?;
                 records.push((cid, bytes));
-                RepoOp { action: Action::Create, path, cid: Some(cid), prev: None }
+                RepoOp {
+                    action: Action::Create,
+                    path,
+                    cid: Some(cid),
+                    prev: None,
+                }
             }
-            Write::Update { record, swap_record, .. } | Write::Put { record, swap_record, .. } => {
+            Write::Update {
+                record,
+                swap_record,
+                ..
+            }
+            | Write::Put {
+                record,
+                swap_record,
+                ..
+            } => {
                 check_swap(swap_record)?;
                 let (cid, bytes) = record_block(&path, record)?;
                 records.push((cid, bytes));
                 match current {
                     Some(prev) => {
                         mst.update(&path, cid)?;
-                        RepoOp { action: Action::Update, path, cid: Some(cid), prev: Some(prev) }
+                        RepoOp {
+                            action: Action::Update,
+                            path,
+                            cid: Some(cid),
+                            prev: Some(prev),
+                        }
                     }
                     None if matches!(w, Write::Put { .. }) => {
                         mst.add(&path, cid)?;
-                        RepoOp { action: Action::Create, path, cid: Some(cid), prev: None }
+                        RepoOp {
+                            action: Action::Create,
+                            path,
+                            cid: Some(cid),
+                            prev: None,
+                        }
                     }
                     None => return Err(WriteError::RecordNotFound(path)),
                 }
@@ -385,7 +417,12 @@ fn apply_to_tree<S: BlockSource>(
                     return Err(WriteError::RecordNotFound(path));
                 };
                 mst.delete(&path)?;
-                RepoOp { action: Action::Delete, path, cid: None, prev: Some(prev) }
+                RepoOp {
+                    action: Action::Delete,
+                    path,
+                    cid: None,
+                    prev: Some(prev),
+                }
             }
         };
         ops.push(op);

@@ -32,12 +32,18 @@ fn strings(case: &serde_json::Value, field: &str) -> Result<Vec<String>, Failed>
         .as_array()
         .ok_or_else(|| format!("missing {field}"))?
         .iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| format!("{field}: not a string").into()))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("{field}: not a string").into())
+        })
         .collect()
 }
 
 fn cid(case: &serde_json::Value, field: &str) -> Result<Cid, Failed> {
-    let s = case[field].as_str().ok_or_else(|| format!("missing {field}"))?;
+    let s = case[field]
+        .as_str()
+        .ok_or_else(|| format!("missing {field}"))?;
     Ok(s.parse::<Cid>()?)
 }
 
@@ -117,7 +123,9 @@ fn commit_proof_case(case: &serde_json::Value) -> Result<(), Failed> {
             }
         }
         if t.root() != before {
-            return Err(format!("inverting from the proof gave {}, want {before}", t.root()).into());
+            return Err(
+                format!("inverting from the proof gave {}, want {before}", t.root()).into(),
+            );
         }
     }
     Ok(())

@@ -74,7 +74,11 @@ impl<S: BlockSource> Mst<S> {
 
         // Empty roots have no layer and no children: settle them first.
         for (side, is_new) in [(&mut side_a, false), (&mut side_b, true)] {
-            let empties: Vec<Cid> = side.iter().filter(|(_, l)| l.is_none()).map(|(c, _)| *c).collect();
+            let empties: Vec<Cid> = side
+                .iter()
+                .filter(|(_, l)| l.is_none())
+                .map(|(c, _)| *c)
+                .collect();
             for c in empties {
                 side.remove(&c);
                 if old == Some(c) && new == c {
@@ -89,7 +93,12 @@ impl<S: BlockSource> Mst<S> {
         }
 
         loop {
-            let top = side_a.values().chain(side_b.values()).flatten().max().copied();
+            let top = side_a
+                .values()
+                .chain(side_b.values())
+                .flatten()
+                .max()
+                .copied();
             let Some(layer) = top else { break };
             let at_a: Vec<Cid> = take_layer(&mut side_a, layer);
             let at_b: Vec<Cid> = take_layer(&mut side_b, layer);
@@ -131,7 +140,10 @@ impl<S: BlockSource> Mst<S> {
         for e in &node.entries {
             leaves.insert(e.key.clone(), e.value);
         }
-        let children = node.left.into_iter().chain(node.entries.iter().filter_map(|e| e.right));
+        let children = node
+            .left
+            .into_iter()
+            .chain(node.entries.iter().filter_map(|e| e.right));
         for child in children {
             let child_layer = layer
                 .checked_sub(1)

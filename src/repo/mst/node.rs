@@ -174,8 +174,8 @@ impl NodeData {
             let mut full = Vec::with_capacity(p + suffix.len());
             full.extend_from_slice(shared);
             full.extend_from_slice(suffix);
-            let key = String::from_utf8(full)
-                .map_err(|_| MstError::Decode("key is not UTF-8".into()))?;
+            let key =
+                String::from_utf8(full).map_err(|_| MstError::Decode("key is not UTF-8".into()))?;
             if common_prefix_len(prev.as_bytes(), key.as_bytes()) != p {
                 return Err(MstError::NonCanonical(format!(
                     "key {key:?} is not maximally prefix-compressed"
@@ -283,7 +283,10 @@ impl<'a> Reader<'a> {
             }
             26 => {
                 let s = self.take(4, what)?;
-                (u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])), 0x1_0000)
+                (
+                    u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])),
+                    0x1_0000,
+                )
             }
             27 => {
                 let s = self.take(8, what)?;
@@ -353,8 +356,16 @@ mod tests {
         let node = NodeData {
             left: Some(v),
             entries: vec![
-                EntryData { key: "com.example/aaa".into(), value: v, right: None },
-                EntryData { key: "com.example/aab".into(), value: v, right: Some(v) },
+                EntryData {
+                    key: "com.example/aaa".into(),
+                    value: v,
+                    right: None,
+                },
+                EntryData {
+                    key: "com.example/aab".into(),
+                    value: v,
+                    right: Some(v),
+                },
             ],
         };
         let entry = |k: &[u8], p: i128, t: Option<Cid>| {
@@ -368,7 +379,10 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert(
             "e".to_string(),
-            Value::List(vec![entry(b"com.example/aaa", 0, None), entry(b"b", 14, Some(v))]),
+            Value::List(vec![
+                entry(b"com.example/aaa", 0, None),
+                entry(b"b", 14, Some(v)),
+            ]),
         );
         m.insert("l".to_string(), Value::Link(v));
         let generic = crate::data::cbor::encode(&Value::Map(m)).unwrap_or_default();

@@ -383,8 +383,16 @@ impl<S: BlockSource> Mst<S> {
             left: r,
             entries: node.entries.get(i..).unwrap_or_default().to_vec(),
         };
-        let l = if left.is_empty() { None } else { Some(self.put(left)) };
-        let r = if right.is_empty() { None } else { Some(self.put(right)) };
+        let l = if left.is_empty() {
+            None
+        } else {
+            Some(self.put(left))
+        };
+        let r = if right.is_empty() {
+            None
+        } else {
+            Some(self.put(right))
+        };
         Ok((l, r))
     }
 
@@ -494,9 +502,16 @@ impl<S: BlockSource> Mst<S> {
         let end = format!("{collection}0");
         let at = cursor.map(|c| format!("{collection}/{c}"));
         let (lower, upper) = match (&at, direction) {
-            (Some(c), Direction::Ascending) => (Bound::Excluded(c.as_str()), Bound::Excluded(end.as_str())),
-            (Some(c), Direction::Descending) => (Bound::Included(start.as_str()), Bound::Excluded(c.as_str())),
-            (None, _) => (Bound::Included(start.as_str()), Bound::Excluded(end.as_str())),
+            (Some(c), Direction::Ascending) => {
+                (Bound::Excluded(c.as_str()), Bound::Excluded(end.as_str()))
+            }
+            (Some(c), Direction::Descending) => {
+                (Bound::Included(start.as_str()), Bound::Excluded(c.as_str()))
+            }
+            (None, _) => (
+                Bound::Included(start.as_str()),
+                Bound::Excluded(end.as_str()),
+            ),
         };
         self.list(lower, upper, direction, limit)
     }
@@ -506,11 +521,20 @@ impl<S: BlockSource> Mst<S> {
         let mut out: Vec<String> = Vec::new();
         let mut seek = String::new();
         loop {
-            let next = self.list(Bound::Included(&seek), Bound::Unbounded, Direction::Ascending, 1)?;
+            let next = self.list(
+                Bound::Included(&seek),
+                Bound::Unbounded,
+                Direction::Ascending,
+                1,
+            )?;
             let Some((key, _)) = next.into_iter().next() else {
                 break;
             };
-            let collection = key.split_once('/').map(|(c, _)| c).unwrap_or(&key).to_string();
+            let collection = key
+                .split_once('/')
+                .map(|(c, _)| c)
+                .unwrap_or(&key)
+                .to_string();
             seek = format!("{collection}0");
             out.push(collection);
         }
@@ -519,7 +543,12 @@ impl<S: BlockSource> Mst<S> {
 
     /// Every `(key, value)` in key order.
     pub fn entries(&self) -> Result<Vec<(String, Cid)>, MstError> {
-        self.list(Bound::Unbounded, Bound::Unbounded, Direction::Ascending, usize::MAX)
+        self.list(
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Ascending,
+            usize::MAX,
+        )
     }
 
     fn walk_range(
