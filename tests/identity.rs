@@ -97,7 +97,7 @@ fn flip_s(curve: Curve, sig: &[u8]) -> Vec<u8> {
     };
     let n = hex::decode(n).expect("order");
     let (r, s) = sig.split_at(32);
-    let mut out = vec![0u8; 32];
+    let mut out = [0u8; 32];
     let mut borrow = 0i16;
     for i in (0..32).rev() {
         let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
@@ -199,7 +199,8 @@ fn valid_audit_logs_verify() {
 /// What each kind of invalid vector must be refused for; the kind is read from the
 /// file name, so cases of a new kind only have to be refused.
 fn expected_refusal(name: &str, err: &PlcError) -> bool {
-    let kinds: [(&str, fn(&PlcError) -> bool); 7] = [
+    type Check = fn(&PlcError) -> bool;
+    let kinds: [(&str, Check); 7] = [
         ("sig_b64", |e| matches!(e, PlcError::SignatureEncoding(_))),
         ("high_s", |e| matches!(e, PlcError::HighS)),
         // A DER signature may happen to be 64 bytes long (this vector's is), and
@@ -803,11 +804,14 @@ fn broken_prev_chains_are_refused() {
         Err(PlcError::PrevNotFound(_))
     ));
     assert_eq!(
-        verify_ops(&f.did, &[update.clone()]).err(),
+        verify_ops(&f.did, std::slice::from_ref(&update)).err(),
         Some(PlcError::NotGenesis)
     );
     assert!(matches!(
-        verify_ops("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", &[f.genesis.clone()]),
+        verify_ops(
+            "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa",
+            std::slice::from_ref(&f.genesis)
+        ),
         Err(PlcError::DidMismatch { .. })
     ));
 }
