@@ -48,7 +48,13 @@ pub fn verify(cid: &Cid, bytes: &[u8]) -> Result<(), DataError> {
 }
 
 /// Parse a CID string (any version/codec the `cid` crate understands).
+///
+/// The `cid` crate also accepts `<anything>/ipfs/<cid>` and silently drops the prefix; a
+/// CID string never contains `/`, so such input is refused here.
 pub fn parse(s: &str) -> Result<Cid, DataError> {
+    if s.contains('/') {
+        return Err(DataError::Cid(format!("{s:?}: a CID string has no '/'")));
+    }
     s.parse::<Cid>()
         .map_err(|e| DataError::Cid(format!("{s:?}: {e}")))
 }

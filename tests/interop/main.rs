@@ -14,10 +14,13 @@ mod syntax;
 
 use libtest_mimic::{Arguments, Trial};
 
+/// A family's loader: every case under the fixtures folder as a trial.
+type Loader = fn(&std::path::Path) -> Vec<Trial>;
+
 fn main() {
     let args = Arguments::from_args();
     let dir = common::fixtures_dir();
-    let families: [(&str, fn(&std::path::Path) -> Vec<Trial>); 5] = [
+    let families: [(&str, Loader); 5] = [
         ("syntax", syntax::trials),
         ("crypto", crypto::trials),
         ("data-model", data_model::trials),

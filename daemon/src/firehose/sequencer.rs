@@ -1,0 +1,97 @@
+//! The durable sequencer: an event is appended to `repo_seq` inside the same transaction
+//! as the change it reports, so a change and its event commit (or vanish) together.
+//! Publishing to live subscribers happens only after the commit.
+
+use super::events;
+use crate::store::{DbError, WriteTx};
+use rusqlite::params;
+use serde::Serialize;
+
+/// An event waiting for its sequence number.
+#[derive(Debug)]
+pub enum Pending {
+    Commit(events::CommitEvent),
+    Identity { did: String, handle: Option<String> },
+    Account { did: String, active: bool, status: Option<String> },
+    Sync { did: String, blocks: Vec<u8>, rev: String },
+}
+
+fn build(p: &mut Pending, seq: i64, time: &str) -> Result<(&'static str, Vec<u8>), DbError> {
+    fn enc<T: Serialize>(t: &'static str, body: &T) -> Result<(&'static str, Vec<u8>), DbError> {
+        events::frame(t, body)
+            .map(|b| (t, b))
+            .map_err(|e| DbError::Task(format!("encoding a firehose event: {e}")))
+    }
+    match p {
+        Pending::Commit(c) => {
+            c.seq = seq;
+            c.time = time.to_string();
+            enc("#commit", c)
+        }
+        Pending::Identity { did, handle } => enc(
+            "#identity",
+            &events::IdentityEvent {
+                seq,
+                did: did.clone(),
+                time: time.to_string(),
+                handle: handle.clone(),
+            },
+        ),
+        Pending::Account {
+            did,
+            active,
+            status,
+        } => enc(
+            "#account",
+            &events::AccountEvent {
+                seq,
+                did: did.clone(),
+                time: time.to_string(),
+                active: *active,
+                status: status.clone(),
+            },
+        ),
+        Pending::Sync { did, blocks, rev } => enc(
+            "#sync",
+            &events::SyncEvent {
+                seq,
+                did: did.clone(),
+                blocks: std::mem::take(blocks),
+                rev: rev.clone(),
+                time: time.to_string(),
+            },
+        ),
+    }
+}
+
+fn did_of(p: &Pending) -> &str {
+    match p {
+        Pending::Commit(c) => &c.repo,
+        Pending::Identity { did, .. } | Pending::Account { did, .. } | Pending::Sync { did, .. } => {
+            did
+        }
+    }
+}
+
+/// Append `event` in the current transaction; it is published once the transaction commits.
+pub fn append(
+    tx: &mut WriteTx<'_>,
+    hub: &super::Firehose,
+    mut event: Pending,
+) -> Result<i64, DbError> {
+    let time = events::now();
+    let conn = tx.conn();
+    conn.execute(
+        "INSERT INTO repo_seq (did, event_type, event, sequenced_at) VALUES (?1, '', x'', ?2)",
+        params![did_of(&event), time],
+    )?;
+    let seq = conn.last_insert_rowid();
+    let (kind, frame) = build(&mut event, seq, &time)?;
+    conn.execute(
+        "UPDATE repo_seq SET event_type = ?1, event = ?2 WHERE seq = ?3",
+        params![kind, frame, seq],
+    )?;
+    let hub = hub.clone();
+    tx.after_commit(move || hub.publish(seq, frame));
+    Ok(seq)
+}

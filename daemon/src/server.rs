@@ -1,0 +1,111 @@
+//! Start-up and shutdown: bind the listeners (XRPC, the built-in PLC directory in `--dev`,
+//! the admin socket), build the shared context, serve until SIGTERM/SIGINT, then close
+//! the database cleanly. Prints where it listens once it is ready.
+
+use crate::config::{Config, PUBLIC_PLC};
+use crate::context::AppContext;
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+/// Run pdsd until a shutdown signal.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut config = config;
+    // With port 0 the kernel picks; everything derived from the port must use the real one.
+    config.listen = addr;
+
+    let (plc_url, plc_task) = if config.builtin_plc() {
+        let plc_listener = TcpListener::bind(config.plc.builtin_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} for the built-in PLC directory",
+                    config.plc.builtin_listen
+                )
+            })?;
+        let port = plc_listener.local_addr()?.port();
+        (format!("http://localhost:{port}"), Some(plc_listener))
+    } else {
+        (
+            config.plc.url.clone().unwrap_or_else(|| PUBLIC_PLC.to_string()),
+            None,
+        )
+    };
+
+    let state = AppContext::build(config, &plc_url)
+        .await
+        .context("cannot start")?;
+    state.firehose.load().await.context("cannot read the firehose sequence")?;
+
+    let shutdown = state.shutdown.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if let Some(l) = plc_task {
+        let app = crate::plc::directory::router(state.db.clone());
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            let _ = axum::serve(l, app)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await;
+        });
+    }
+
+    let app = crate::xrpc::router(state.clone());
+    {
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
+            {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+    }
+
+    println!("pdsd {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    if state.config.builtin_plc() {
+        println!("built-in PLC directory (dev) at {plc_url}");
+    } else {
+        println!("PLC directory: {plc_url}");
+    }
+    println!("data folder: {}", state.config.data_dir.display());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(std::time::Duration::from_secs(10), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not close within 10 s");
+    }
+    state.db.close();
+    println!("pdsd stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

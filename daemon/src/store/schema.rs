@@ -1,0 +1,183 @@
+//! The SQLite schema and its migrations, numbered by `PRAGMA user_version`.
+//!
+//! Migrations only ever get appended; an existing one is never edited after release.
+//! CIDs are stored as their binary form, times as RFC 3339 strings (UTC, millisecond
+//! precision) so that they sort as text.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, repos, blobs, sessions, invites, the sequencer, the built-in PLC.
+    r#"
+    CREATE TABLE account (
+        did              TEXT PRIMARY KEY,
+        handle           TEXT UNIQUE,
+        email            TEXT UNIQUE COLLATE NOCASE,
+        email_confirmed_at TEXT,
+        password_hash    TEXT,
+        created_at       TEXT NOT NULL,
+        deactivated_at   TEXT,
+        delete_after     TEXT,
+        takedown_ref     TEXT,
+        tier             TEXT NOT NULL DEFAULT 'free',
+        invite_code      TEXT,
+        signing_key      BLOB NOT NULL
+    );
+
+    CREATE TABLE repo_root (
+        did         TEXT PRIMARY KEY REFERENCES account(did) ON DELETE CASCADE,
+        commit_cid  BLOB NOT NULL,
+        rev         TEXT NOT NULL,
+        data_cid    BLOB NOT NULL,
+        indexed_at  TEXT NOT NULL
+    );
+
+    CREATE TABLE repo_block (
+        did    TEXT NOT NULL,
+        cid    BLOB NOT NULL,
+        rev    TEXT NOT NULL,
+        bytes  BLOB NOT NULL,
+        PRIMARY KEY (did, cid)
+    ) WITHOUT ROWID;
+    CREATE INDEX repo_block_rev ON repo_block (did, rev);
+
+    CREATE TABLE record (
+        did         TEXT NOT NULL,
+        collection  TEXT NOT NULL,
+        rkey        TEXT NOT NULL,
+        cid         BLOB NOT NULL,
+        rev         TEXT NOT NULL,
+        indexed_at  TEXT NOT NULL,
+        PRIMARY KEY (did, collection, rkey)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE blob (
+        did         TEXT NOT NULL,
+        cid         TEXT NOT NULL,
+        mime_type   TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        takedown_ref TEXT,
+        PRIMARY KEY (did, cid)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE record_blob (
+        did         TEXT NOT NULL,
+        blob_cid    TEXT NOT NULL,
+        record_path TEXT NOT NULL,
+        PRIMARY KEY (did, blob_cid, record_path)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_blob_path ON record_blob (did, record_path);
+
+    CREATE TABLE refresh_token (
+        id          TEXT PRIMARY KEY,
+        did         TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        app_password_name TEXT,
+        next_id     TEXT
+    );
+    CREATE INDEX refresh_token_did ON refresh_token (did);
+
+    CREATE TABLE app_password (
+        did           TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        privileged    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (did, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE invite_code (
+        code        TEXT PRIMARY KEY,
+        available   INTEGER NOT NULL,
+        disabled    INTEGER NOT NULL DEFAULT 0,
+        for_account TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE invite_code_use (
+        code     TEXT NOT NULL,
+        used_by  TEXT NOT NULL,
+        used_at  TEXT NOT NULL,
+        PRIMARY KEY (code, used_by)
+    );
+
+    CREATE TABLE email_token (
+        purpose      TEXT NOT NULL,
+        did          TEXT NOT NULL,
+        token        TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        PRIMARY KEY (purpose, did)
+    );
+
+    CREATE TABLE reserved_key (
+        key_did     TEXT PRIMARY KEY,
+        for_did     TEXT,
+        secret      BLOB NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+
+    CREATE TABLE server_secret (
+        name   TEXT PRIMARY KEY,
+        value  BLOB NOT NULL
+    );
+
+    CREATE TABLE repo_seq (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        did          TEXT NOT NULL,
+        event_type   TEXT NOT NULL,
+        event        BLOB NOT NULL,
+        sequenced_at TEXT NOT NULL
+    );
+    CREATE INDEX repo_seq_time ON repo_seq (sequenced_at);
+
+    CREATE TABLE plc_op (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        did         TEXT NOT NULL,
+        cid         TEXT NOT NULL,
+        operation   TEXT NOT NULL,
+        nullified   INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX plc_op_did ON plc_op (did, id);
+
+    CREATE TABLE crawl_status (
+        relay       TEXT PRIMARY KEY,
+        last_try_at TEXT,
+        last_ok_at  TEXT,
+        last_status TEXT
+    );
+    "#,
+];
+
+/// Bring the schema up to date.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once() {
+        let mut c = Connection::open_in_memory().expect("open");
+        migrate(&mut c).expect("first");
+        migrate(&mut c).expect("second is a no-op");
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+}

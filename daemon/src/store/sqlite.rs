@@ -1,0 +1,340 @@
+//! The embedded SQLite store: one database file in WAL mode, one writer thread that
+//! commits in groups, and a small pool of reader connections.
+//!
+//! Every change goes through [`Db::write`]: jobs queue up for the writer thread, which
+//! runs as many as are waiting inside ONE transaction (each in its own savepoint, so
+//! a failing job rolls back alone), commits with `synchronous=FULL`, and only then
+//! answers the callers. An acknowledged write is therefore on disk, and one fsync
+//! pays for a whole group of concurrent writes. Work that must follow a successful
+//! commit (publishing firehose events) is queued with [`WriteTx::after_commit`].
+//! Reads run on blocking threads with pooled connections and never wait for writers.
+//! This module knows nothing about what the tables mean; see the sibling modules.
+
+use super::schema;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::oneshot;
+
+/// How many queued jobs one transaction takes at most.
+const MAX_GROUP: usize = 256;
+/// Reader connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("cannot open database {path}: {message}")]
+    Open { path: PathBuf, message: String },
+}
+
+/// The write context a job receives: the writer's connection, inside a transaction.
+pub struct WriteTx<'a> {
+    conn: &'a Connection,
+    after_commit: &'a mut Vec<Box<dyn FnOnce() + Send>>,
+    /// State the writer thread keeps between jobs (caches of decoded blocks and keys).
+    pub cache: &'a mut WriterCache,
+}
+
+impl std::fmt::Debug for WriteTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").finish_non_exhaustive()
+    }
+}
+
+impl<'a> WriteTx<'a> {
+    /// The connection (inside the open transaction).
+    pub fn conn(&self) -> &'a Connection {
+        self.conn
+    }
+
+    /// Run `f` after the transaction commits (never if this job or the commit fails).
+    pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(f));
+    }
+}
+
+/// Caches owned by the writer thread. Entries are only hints: anything missing is read
+/// from the database, and a rolled-back job clears what it may have touched.
+#[derive(Default)]
+pub struct WriterCache {
+    /// Values keyed by a name chosen by the caller (e.g. "key:<did>").
+    entries: std::collections::HashMap<String, Box<dyn std::any::Any + Send>>,
+}
+
+impl std::fmt::Debug for WriterCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WriterCache({} entries)", self.entries.len())
+    }
+}
+
+impl WriterCache {
+    /// A cached value of type `T`, if present.
+    pub fn get<T: 'static>(&self, key: &str) -> Option<&T> {
+        self.entries.get(key).and_then(|b| b.downcast_ref::<T>())
+    }
+    /// A cached value of type `T`, mutable.
+    pub fn get_mut<T: 'static>(&mut self, key: &str) -> Option<&mut T> {
+        self.entries.get_mut(key).and_then(|b| b.downcast_mut::<T>())
+    }
+    /// Cache a value.
+    pub fn put<T: Send + 'static>(&mut self, key: impl Into<String>, value: T) {
+        self.entries.insert(key.into(), Box::new(value));
+    }
+    /// Forget a value.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+    /// Forget everything (after a failed commit).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> (bool, Completion) + Send>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Db({})", self.inner.path.display())
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    readers: Mutex<Vec<Connection>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )?;
+    Ok(())
+}
+
+impl Db {
+    /// Open (creating if needed) the database at `path`, run migrations, and start the writer.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let open_err = |message: String| DbError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        configure(&writer).map_err(|e| open_err(e.to_string()))?;
+        schema::migrate(&mut writer).map_err(|e| open_err(e.to_string()))?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("pdsd-db-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(Some(tx)),
+                readers: Mutex::new(Vec::new()),
+                writer_thread: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Run `f` in the writer's transaction; resolves once the transaction has committed.
+    ///
+    /// `E` must be able to carry a database failure, so that a failed commit reaches the caller.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |wtx: &mut WriteTx<'_>| {
+            let result = f(wtx);
+            let ok = result.is_ok();
+            let completion: Completion = Box::new(move |commit: Result<(), String>| {
+                let out = match (commit, result) {
+                    (Ok(()), r) => r,
+                    (Err(_), Err(e)) => Err(e),
+                    (Err(msg), Ok(_)) => Err(E::from(DbError::Task(format!("commit failed: {msg}")))),
+                };
+                let _ = tx.send(out);
+            });
+            (ok, completion)
+        });
+        {
+            let guard = self
+                .inner
+                .writer
+                .lock()
+                .map_err(|_| E::from(DbError::WriterGone))?;
+            let sender = guard.as_ref().ok_or_else(|| E::from(DbError::WriterGone))?;
+            sender.send(job).map_err(|_| E::from(DbError::WriterGone))?;
+        }
+        rx.await.map_err(|_| E::from(DbError::WriterGone))?
+    }
+
+    /// Run `f` with a reader connection on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Run `f` with a reader connection on the current thread (for blocking contexts).
+    pub fn read_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<DbError>,
+        F: FnOnce(&Connection) -> Result<T, E>,
+    {
+        let conn = self.take_reader().map_err(E::from)?;
+        let out = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock()
+            && pool.len() < MAX_IDLE_READERS
+        {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn take_reader(&self) -> Result<Connection, DbError> {
+        if let Some(c) = self.inner.readers.lock().ok().and_then(|mut p| p.pop()) {
+            return Ok(c);
+        }
+        let conn = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;")?;
+        Ok(conn)
+    }
+
+    /// Stop the writer after the queued jobs ran, and wait for it.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.inner.writer.lock() {
+            w.take();
+        }
+        if let Some(h) = self.inner.writer_thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = h.join();
+        }
+        if let Ok(mut r) = self.inner.readers.lock() {
+            r.clear();
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut cache = WriterCache::default();
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        run_group(&conn, &mut cache, jobs);
+    }
+    // Leave the WAL checkpointed so the file is self-contained at rest.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+}
+
+fn run_group(conn: &Connection, cache: &mut WriterCache, jobs: Vec<Job>) {
+    let mut completions: Vec<Completion> = Vec::with_capacity(jobs.len());
+    let mut after: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        tracing::error!(error = %msg, "cannot begin a write transaction");
+        // Dropping the jobs drops their answer channels: every caller gets an error.
+        drop(jobs);
+        return;
+    }
+    for job in jobs {
+        let mark = after.len();
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            // Dropping the job drops its answer channel: the caller gets an error.
+            drop(job);
+            continue;
+        }
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut wtx = WriteTx {
+                conn,
+                after_commit: &mut after,
+                cache,
+            };
+            job(&mut wtx)
+        }));
+        match run {
+            Ok((true, done)) => {
+                let _ = conn.execute_batch("RELEASE job");
+                completions.push(done);
+            }
+            Ok((false, done)) => {
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                after.truncate(mark);
+                cache.clear();
+                completions.push(done);
+            }
+            Err(_) => {
+                tracing::error!("a database write job panicked; it was rolled back");
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                after.truncate(mark);
+                cache.clear();
+            }
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for f in after {
+                f();
+            }
+            for c in completions {
+                c(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "commit failed; the group was rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            cache.clear();
+            let msg = e.to_string();
+            for c in completions {
+                c(Err(msg.clone()));
+            }
+        }
+    }
+}

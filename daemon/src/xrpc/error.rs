@@ -1,0 +1,135 @@
+//! The one place where an error becomes an XRPC response: `{"error", "message"}` with the
+//! Lexicon's error name and the right HTTP status.
+//!
+//! Handlers return `Result<_, XrpcError>`; domain errors convert with `?` through the
+//! `From` impls below, which are the whole mapping table. Internal failures are logged
+//! with their cause and answered with a generic message, never with internals.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::borrow::Cow;
+
+/// An XRPC error response.
+#[derive(Debug, Clone)]
+pub struct XrpcError {
+    pub status: StatusCode,
+    pub error: Cow<'static, str>,
+    pub message: String,
+}
+
+impl XrpcError {
+    /// Any status and error name.
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        XrpcError {
+            status,
+            error: Cow::Borrowed(error),
+            message: message.into(),
+        }
+    }
+    /// 400 with a Lexicon-specific error name.
+    pub fn named(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error, message)
+    }
+    /// 400 InvalidRequest.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::named("InvalidRequest", message)
+    }
+    /// 401 AuthMissing: no credentials were sent.
+    pub fn auth_missing() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthMissing",
+            "Authentication Required",
+        )
+    }
+    /// 401 AuthRequired: credentials are needed or were refused.
+    pub fn auth_required(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "AuthRequired", message)
+    }
+    /// 400 InvalidToken.
+    pub fn invalid_token(message: impl Into<String>) -> Self {
+        Self::named("InvalidToken", message)
+    }
+    /// 400 ExpiredToken.
+    pub fn expired_token() -> Self {
+        Self::named("ExpiredToken", "Token has expired")
+    }
+    /// 403 Forbidden: authenticated but not allowed.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", message)
+    }
+    /// 404 NotFound (non-XRPC routes).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", message)
+    }
+    /// 413 PayloadTooLarge.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", message)
+    }
+    /// 501 MethodNotImplemented.
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, "MethodNotImplemented", message)
+    }
+    /// 502 UpstreamFailure.
+    pub fn upstream(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "UpstreamFailure", message)
+    }
+    /// 503: the service cannot do this now (e.g. the repo-host desktop is offline).
+    pub fn unavailable(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, error, message)
+    }
+    /// 429 RateLimitExceeded.
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "RateLimitExceeded", message)
+    }
+    /// 500, with the cause logged and a generic message answered.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "Internal Server Error",
+        )
+    }
+}
+
+impl std::fmt::Display for XrpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.error, self.message)
+    }
+}
+
+impl std::error::Error for XrpcError {}
+
+impl IntoResponse for XrpcError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.error, "message": self.message });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<crate::store::DbError> for XrpcError {
+    fn from(e: crate::store::DbError) -> Self {
+        XrpcError::internal(e)
+    }
+}
+
+impl From<pds::store::StoreError> for XrpcError {
+    fn from(e: pds::store::StoreError) -> Self {
+        XrpcError::internal(e)
+    }
+}
+
+impl From<pds::data::DataError> for XrpcError {
+    fn from(e: pds::data::DataError) -> Self {
+        XrpcError::invalid(e.to_string())
+    }
+}
+
+impl From<pds::crypto::CryptoError> for XrpcError {
+    fn from(e: pds::crypto::CryptoError) -> Self {
+        XrpcError::invalid(e.to_string())
+    }
+}
