@@ -11,6 +11,7 @@ mod generate;
 mod keys;
 mod plc;
 mod server;
+mod services;
 mod store;
 mod xrpc;
 
