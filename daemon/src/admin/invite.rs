@@ -2,7 +2,7 @@
 //! [`crate::services::invite`], the same service the XRPC admin methods use.
 
 use crate::context::AppState;
-use crate::services::invite::{InviteSpec, create_invite_codes};
+use crate::services::invite;
 use crate::xrpc::error::XrpcError;
 use axum::Json;
 use axum::extract::State;
@@ -12,26 +12,12 @@ pub async fn create(
     State(state): State<AppState>,
     Json(req): Json<InviteCreateRequest>,
 ) -> Result<Json<InviteCreateResponse>, XrpcError> {
-    let for_account = match &req.for_account {
-        Some(did) => {
-            pds::syntax::Did::new(did).map_err(|e| XrpcError::invalid(e.to_string()))?;
-            did.as_str()
-        }
-        None => "admin",
-    };
-    let codes = create_invite_codes(
-        &state.db,
-        &state.config.hostname,
-        InviteSpec {
-            uses: req.uses,
-            count: req.count,
-            for_account,
-            created_by: "admin",
-        },
-    )
-    .await?;
+    if let Some(did) = &req.for_account {
+        pds::syntax::Did::new(did).map_err(|e| XrpcError::invalid(e.to_string()))?;
+    }
+    let made = invite::create(&state, req.count, req.uses, req.for_account.clone()).await?;
     Ok(Json(InviteCreateResponse {
-        codes,
+        codes: made.into_iter().map(|i| i.code).collect(),
         uses: req.uses,
     }))
 }
