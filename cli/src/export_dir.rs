@@ -131,13 +131,36 @@ pub fn verify_blob(path: &Path, cid: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("{} does not match its CID: {e}", path.display())))
 }
 
-/// Verify the CAR at `path` as the repository the manifest describes; returns its number
-/// of records.
+/// Verify the CAR at `path` as the repository the manifest describes: the whole tree and
+/// the commit's signature (with the manifest's signing key), the DID, the commit CID and
+/// the MST root. Returns its number of records.
 pub fn verify_repo(path: &Path, m: &ExportManifest) -> Result<u64, CliError> {
-    let _ = (path, m);
-    Err(CliError::Failed(
-        "repository verification is not available in this pdsctl yet".into(),
-    ))
+    let bad =
+        |what: String| CliError::Failed(format!("{} does not verify: {what}", path.display()));
+    let key = m
+        .signing_key
+        .as_deref()
+        .ok_or_else(|| bad("the manifest names no signing key".into()))?;
+    let key = pds::crypto::PublicKey::from_did_key(key).map_err(|e| bad(e.to_string()))?;
+    let file = std::fs::File::open(path)
+        .map_err(CliError::io(format!("cannot read {}", path.display())))?;
+    let mut opts = pds::repo::VerifyOptions::new(&key);
+    opts.did = Some(&m.did);
+    let repo = pds::repo::verify_car(std::io::BufReader::new(file), &opts)
+        .map_err(|e| bad(e.to_string()))?;
+    if repo.commit_cid.to_string() != m.commit {
+        return Err(bad(format!(
+            "its commit is {}, the manifest says {}",
+            repo.commit_cid, m.commit
+        )));
+    }
+    if repo.commit.data.to_string() != m.data {
+        return Err(bad(format!(
+            "its MST root is {}, the manifest says {}",
+            repo.commit.data, m.data
+        )));
+    }
+    Ok(repo.records.len() as u64)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use pds::admin::{
     AccountCreateRequest, AccountInfo, AccountStatus, ResetPasswordRequest, TakedownRequest, paths,
 };
 use pds::crypto::{Curve, PublicKey};
+use pds::identity::SignedOp;
 use serde::Serialize;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -262,7 +263,12 @@ async fn create(a: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
             )),
             None => CliError::from(e),
         })?;
-    check_operation(&res.plc_operation, &res.handle, recovery_key.as_deref())?;
+    check_operation(
+        &res.plc_operation,
+        &res.did,
+        &res.handle,
+        recovery_key.as_deref(),
+    )?;
     let out = Created {
         did: res.did,
         handle: res.handle,
@@ -290,35 +296,46 @@ async fn create(a: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
     })
 }
 
-/// Check the operation the daemon submitted before trusting it: the user's key must be
-/// first in rotationKeys and the handle must be the one asked for.
+/// Check the operation the daemon submitted before trusting it: a valid PLC genesis
+/// whose hash is the DID we were given, signed by one of its own rotation keys, with the
+/// user's key first in rotationKeys and the handle asked for in alsoKnownAs.
 fn check_operation(
     op: &serde_json::Value,
+    did: &str,
     handle: &str,
     recovery_key: Option<&str>,
 ) -> Result<(), CliError> {
     let bad = |m: String| {
         CliError::Failed(format!(
-            "the daemon's PLC operation is not what was asked for: {m}"
+            "the daemon's PLC operation for {did} is not what was asked for: {m}"
         ))
     };
-    let rotation: Vec<&str> = op
-        .get("rotationKeys")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|k| k.as_str()).collect())
-        .ok_or_else(|| bad("it has no rotationKeys".into()))?;
+    let bytes = serde_json::to_vec(op).map_err(|e| bad(e.to_string()))?;
+    let signed = SignedOp::from_json(&bytes).map_err(|e| bad(e.to_string()))?;
+    signed.check_constraints().map_err(|e| bad(e.to_string()))?;
+    if !signed.is_genesis() {
+        return Err(bad("it is not a genesis operation".into()));
+    }
+    let derived = signed.genesis_did().map_err(|e| bad(e.to_string()))?;
+    if derived != did {
+        return Err(bad(format!("it hashes to {derived}")));
+    }
+    let rotation = signed.op.rotation_keys();
+    signed
+        .verify(&rotation)
+        .map_err(|e| bad(format!("its signature: {e}")))?;
     if let Some(key) = recovery_key
-        && rotation.first() != Some(&key)
+        && rotation.first().map(String::as_str) != Some(key)
     {
         return Err(bad(format!(
             "the recovery key {key} is not first in rotationKeys {rotation:?}"
         )));
     }
     let aka = format!("at://{handle}");
-    let has_handle = op
-        .get("alsoKnownAs")
-        .and_then(|v| v.as_array())
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(aka.as_str())));
+    let has_handle = signed
+        .op
+        .normalized()
+        .is_some_and(|o| o.also_known_as.iter().any(|a| *a == aka));
     if !has_handle {
         return Err(bad(format!("alsoKnownAs does not hold {aka}")));
     }
@@ -400,20 +417,49 @@ fn render_one(a: &AccountInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use pds::crypto::Keypair;
+    use pds::identity::AtprotoGenesis;
+
+    fn genesis(
+        user: Option<&Keypair>,
+        relay: &Keypair,
+        handle: &str,
+    ) -> (String, serde_json::Value) {
+        let mut rotation_keys: Vec<PublicKey> = user.map(|u| u.public()).into_iter().collect();
+        rotation_keys.push(relay.public());
+        let (did, op) = AtprotoGenesis {
+            rotation_keys,
+            signing_key: Keypair::generate(Curve::Secp256k1).public(),
+            handle: handle.into(),
+            pds_endpoint: "https://pds.example.com".into(),
+        }
+        .sign(relay)
+        .expect("sign");
+        (did, serde_json::to_value(&op).expect("json"))
+    }
 
     #[test]
-    fn operation_check_wants_the_user_key_first_and_the_handle() {
-        let op = json!({
-            "type": "plc_operation",
-            "rotationKeys": ["did:key:user", "did:key:relay"],
-            "alsoKnownAs": ["at://alice.test"],
-        });
-        check_operation(&op, "alice.test", Some("did:key:user")).expect("fine");
-        check_operation(&op, "alice.test", None).expect("fine without a user key");
-        assert!(check_operation(&op, "alice.test", Some("did:key:relay")).is_err());
-        assert!(check_operation(&op, "bob.test", Some("did:key:user")).is_err());
-        assert!(check_operation(&json!({}), "alice.test", None).is_err());
+    fn operation_check_wants_the_user_key_first_the_did_and_the_handle() {
+        let user = Keypair::generate(Curve::Secp256k1);
+        let relay = Keypair::generate(Curve::P256);
+        let (did, op) = genesis(Some(&user), &relay, "alice.test");
+        let user_key = user.did_key();
+        check_operation(&op, &did, "alice.test", Some(&user_key)).expect("fine");
+        check_operation(&op, &did, "alice.test", None).expect("fine without a user key");
+        // The relay's key is not the user's; another DID, handle or a tampered op fail.
+        assert!(check_operation(&op, &did, "alice.test", Some(&relay.did_key())).is_err());
+        assert!(
+            check_operation(&op, "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", "alice.test", None).is_err()
+        );
+        assert!(check_operation(&op, &did, "bob.test", Some(&user_key)).is_err());
+        let mut tampered = op.clone();
+        tampered["services"]["atproto_pds"]["endpoint"] = "https://evil.example.com".into();
+        assert!(check_operation(&tampered, &did, "alice.test", None).is_err());
+        // Without a user key, the relay's key comes first and a user key is not there.
+        let (did2, op2) = genesis(None, &relay, "bob.test");
+        check_operation(&op2, &did2, "bob.test", None).expect("fine");
+        assert!(check_operation(&op2, &did2, "bob.test", Some(&user_key)).is_err());
+        assert!(check_operation(&serde_json::json!({}), &did, "alice.test", None).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `pdsctl import DIR`: bring an export folder (from `pdsctl export`) into this pdsd,
 //! creating the account or migrating it here. Everything is verified on this side before
-//! a byte is sent (the CAR as a repository, every blob by CID); the daemon verifies again
-//! and activates the account only when the repository and every blob it references are in.
+//! a byte is sent (the CAR as a repository, every blob by CID); the daemon verifies again,
+//! re-signs the tree with its own key for the account (so the commit changes, the MST root
+//! does not), and activates the account only when every blob the records use is in.
 
 use crate::ctx::Ctx;
 use crate::error::CliError;
@@ -58,11 +59,13 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<(), CliError> {
         .client
         .import_repo(&manifest.did, Bytes::from(car))
         .await?;
-    if repo.commit != manifest.commit || repo.data != manifest.data {
+    // pdsd re-signs the imported tree with its own key for the account, so the commit
+    // changes; the tree (MST root) and the records must not.
+    if repo.data != manifest.data || repo.records != local.records {
         return Err(CliError::Failed(format!(
-            "pdsd imported commit {} (MST root {}), but the export holds {} ({}); the account \
-             was left deactivated",
-            repo.commit, repo.data, manifest.commit, manifest.data
+            "pdsd imported MST root {} with {} records, but the export holds {} with {}; the \
+             account was not activated",
+            repo.data, repo.records, manifest.data, local.records
         )));
     }
     let total: u64 = manifest.blobs.iter().map(|b| b.size).sum();
@@ -91,14 +94,14 @@ pub async fn run(args: ImportArgs, ctx: &Ctx) -> Result<(), CliError> {
         created: start.created,
         commit: done.commit,
         data: done.data,
-        records: done.records.max(local.records),
+        records: done.records,
         blobs: done.blobs,
         active: true,
     };
     ctx.emit(&out, |i| {
         format!(
             "{} {}{}: commit {}, MST root {}, {} records, {} blobs; verified and active",
-            if i.created { "imported" } else { "migrated" },
+            if i.created { "imported" } else { "restored" },
             i.did,
             i.handle
                 .as_deref()
