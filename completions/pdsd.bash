@@ -56,7 +56,7 @@ _pdsd() {
 
     case "${cmd}" in
         pdsd)
-            opts="-c -h -V --dev --config --data-dir --listen --plc-url --socket --hostname --help --version config generate help"
+            opts="-c -h -V --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help --version config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -86,6 +86,10 @@ _pdsd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plc-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hostname)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -98,7 +102,7 @@ _pdsd() {
             return 0
             ;;
         pdsd__subcmd__config)
-            opts="-c -h --dev --config --data-dir --listen --plc-url --socket --hostname --help show help"
+            opts="-c -h --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,6 +129,10 @@ _pdsd() {
                     return 0
                     ;;
                 --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -182,7 +190,7 @@ _pdsd() {
             return 0
             ;;
         pdsd__subcmd__config__subcmd__show)
-            opts="-c -h --dev --config --data-dir --listen --plc-url --socket --hostname --help"
+            opts="-c -h --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,6 +220,10 @@ _pdsd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plc-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hostname)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -224,7 +236,7 @@ _pdsd() {
             return 0
             ;;
         pdsd__subcmd__generate)
-            opts="-c -h --out --dev --config --data-dir --listen --plc-url --socket --hostname --help man completions"
+            opts="-c -h --out --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +267,10 @@ _pdsd() {
                     return 0
                     ;;
                 --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pdsd_global_optspecs
-    string join \n dev c/config= data-dir= listen= plc-url= socket= hostname= h/help V/version
+    string join \n dev c/config= data-dir= listen= plc-url= socket= plc-listen= hostname= h/help V/version
 end
 
 function __fish_pdsd_needs_command
@@ -29,6 +29,7 @@ complete -c pdsd -n "__fish_pdsd_needs_command" -l data-dir -d 'Where data lives
 complete -c pdsd -n "__fish_pdsd_needs_command" -l listen -d 'Address for the HTTP/XRPC server' -r
 complete -c pdsd -n "__fish_pdsd_needs_command" -l plc-url -d 'External PLC directory URL (instead of the public one, or the built-in one in --dev)' -r
 complete -c pdsd -n "__fish_pdsd_needs_command" -l socket -d 'Admin socket path (default: <data-dir>/pdsd.sock in --dev, /run/pdsd/admin.sock otherwise)' -r -F
+complete -c pdsd -n "__fish_pdsd_needs_command" -l plc-listen -d 'Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584)' -r
 complete -c pdsd -n "__fish_pdsd_needs_command" -l hostname -d 'Public hostname (e.g. pds.example.com)' -r
 complete -c pdsd -n "__fish_pdsd_needs_command" -l dev -d 'Development mode: loopback, handles under .test, no invites, a built-in PLC directory'
 complete -c pdsd -n "__fish_pdsd_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -41,6 +42,7 @@ complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_su
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l listen -d 'Address for the HTTP/XRPC server' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l plc-url -d 'External PLC directory URL (instead of the public one, or the built-in one in --dev)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l socket -d 'Admin socket path (default: <data-dir>/pdsd.sock in --dev, /run/pdsd/admin.sock otherwise)' -r -F
+complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l plc-listen -d 'Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l hostname -d 'Public hostname (e.g. pds.example.com)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -l dev -d 'Development mode: loopback, handles under .test, no invites, a built-in PLC directory'
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
@@ -51,6 +53,7 @@ complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcom
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l listen -d 'Address for the HTTP/XRPC server' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l plc-url -d 'External PLC directory URL (instead of the public one, or the built-in one in --dev)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l socket -d 'Admin socket path (default: <data-dir>/pdsd.sock in --dev, /run/pdsd/admin.sock otherwise)' -r -F
+complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l plc-listen -d 'Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l hostname -d 'Public hostname (e.g. pds.example.com)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -l dev -d 'Development mode: loopback, handles under .test, no invites, a built-in PLC directory'
 complete -c pdsd -n "__fish_pdsd_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -62,6 +65,7 @@ complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l data-dir -d 'Wher
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l listen -d 'Address for the HTTP/XRPC server' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l plc-url -d 'External PLC directory URL (instead of the public one, or the built-in one in --dev)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l socket -d 'Admin socket path (default: <data-dir>/pdsd.sock in --dev, /run/pdsd/admin.sock otherwise)' -r -F
+complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l plc-listen -d 'Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l hostname -d 'Public hostname (e.g. pds.example.com)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l dev -d 'Development mode: loopback, handles under .test, no invites, a built-in PLC directory'
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -s h -l help -d 'Print help'

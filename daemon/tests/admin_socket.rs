@@ -29,7 +29,6 @@ fn sibling_bin(name: &str) -> PathBuf {
 /// A pdsd in --dev with its admin socket at `socket`.
 struct Daemon {
     child: Child,
-    socket: PathBuf,
     log: PathBuf,
 }
 
@@ -41,11 +40,7 @@ impl Daemon {
             .iter()
             .any(|l| l.starts_with("admin socket:") && l.ends_with(&socket.display().to_string()));
         assert!(ready, "pdsd did not report its socket: {lines:?}");
-        Daemon {
-            child,
-            socket: socket.to_path_buf(),
-            log,
-        }
+        Daemon { child, log }
     }
 
     fn stop(&mut self) {

@@ -335,7 +335,7 @@ fn check_operation(
     let has_handle = signed
         .op
         .normalized()
-        .is_some_and(|o| o.also_known_as.iter().any(|a| *a == aka));
+        .is_some_and(|o| o.also_known_as.contains(&aka));
     if !has_handle {
         return Err(bad(format!("alsoKnownAs does not hold {aka}")));
     }
