@@ -487,7 +487,6 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         first.ops[0].cid.unwrap_or_else(empty_root),
     );
 
-    let mut n = 2;
     for round in 0..30u32 {
         let mut writes = Vec::new();
         for j in 0..(1 + round % 7) {
@@ -516,8 +515,15 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
                 swap_record: None,
             });
         }
-        let out = apply_writes(&store, &head, did, &writes, Some(head.commit), &kp, &tid(n))?;
-        n += 1;
+        let out = apply_writes(
+            &store,
+            &head,
+            did,
+            &writes,
+            Some(head.commit),
+            &kp,
+            &tid(2 + u64::from(round)),
+        )?;
         assert_eq!(out.since.as_ref(), Some(&head.rev));
         assert_eq!(out.prev_data, Some(head.data));
         assert!(out.removed_cids.contains(&head.commit));

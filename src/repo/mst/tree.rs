@@ -655,11 +655,11 @@ impl<S: BlockSource> Mst<S> {
         let mut out = BlockMap::new();
         let mut stack = vec![self.root];
         while let Some(cid) = stack.pop() {
-            if let Some((node, bytes)) = self.created.get(&cid) {
-                if out.insert(cid, bytes.clone()).is_none() {
-                    stack.extend(node.left);
-                    stack.extend(node.entries.iter().filter_map(|e| e.right));
-                }
+            if let Some((node, bytes)) = self.created.get(&cid)
+                && out.insert(cid, bytes.clone()).is_none()
+            {
+                stack.extend(node.left);
+                stack.extend(node.entries.iter().filter_map(|e| e.right));
             }
         }
         out
