@@ -1025,6 +1025,10 @@ fn a_write_touches_only_a_path() -> TestResult {
     )?;
     let reads = counting.reads.get();
     let new_nodes = out.new_blocks.len() - 2; // minus commit and record
+    eprintln!(
+        "one write into {nodes} nodes: {reads} store reads, {new_nodes} new nodes, {} firehose blocks",
+        out.firehose_blocks.len()
+    );
     assert!(
         reads <= 40,
         "{reads} store reads for one write into {nodes} nodes"
