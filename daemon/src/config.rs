@@ -47,6 +47,18 @@ pub struct Config {
     pub appview: AppviewConfig,
     pub secrets: SecretsConfig,
     pub devices: DevicesConfig,
+    pub email: EmailConfig,
+}
+
+/// How pdsd sends e-mail (account deletion codes, PLC operation codes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// Write each message as a file into this folder (a mail pickup folder for a local
+    /// MTA, or for reading codes in development). Default in `--dev`: `<data_dir>/outbox`.
+    /// Unset outside `--dev`: e-mail-confirmed operations are unavailable and must be
+    /// done by the operator with pdsctl.
+    pub outbox_dir: Option<PathBuf>,
 }
 
 /// The PLC directory: where did:plc operations are submitted and resolved.
@@ -203,6 +215,7 @@ impl Default for Config {
             appview: AppviewConfig::default(),
             secrets: SecretsConfig::default(),
             devices: DevicesConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }
@@ -326,6 +339,7 @@ pub struct Overrides {
     pub plc_url: Option<String>,
     pub socket: Option<PathBuf>,
     pub hostname: Option<String>,
+    pub plc_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -366,6 +380,9 @@ impl Config {
         }
         if let Some(s) = &o.socket {
             cfg.admin.socket = Some(s.clone());
+        }
+        if let Some(l) = o.plc_listen {
+            cfg.plc.builtin_listen = l;
         }
         if let Some(h) = &o.hostname {
             cfg.hostname = h.clone();
@@ -434,6 +451,15 @@ impl Config {
         }
     }
 
+    /// Where outgoing e-mail is written, if anywhere.
+    pub fn outbox_dir(&self) -> Option<PathBuf> {
+        match &self.email.outbox_dir {
+            Some(d) => Some(d.clone()),
+            None if self.dev => Some(self.data_dir.join("outbox")),
+            None => None,
+        }
+    }
+
     /// The blob folder.
     pub fn blob_dir(&self) -> PathBuf {
         self.blobs
@@ -498,7 +524,9 @@ fn merge_file(base: Config, path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
-    let file: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+    let file: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
     let mut merged = toml::Table::try_from(&base).map_err(|e| parse_err(e.to_string()))?;
     deep_merge(&mut merged, file);
     toml::Value::Table(merged)
@@ -594,11 +622,13 @@ mod tests {
         assert_eq!(c.handle_domains, vec![".pds.example.com".to_string()]);
         assert_eq!(c.service_did(), "did:web:pds.example.com");
         std::fs::write(&p, "hostnam = \"typo\"\n").expect("write");
-        assert!(Config::load(&Overrides {
-            config_file: Some(p),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(
+            Config::load(&Overrides {
+                config_file: Some(p),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]
