@@ -67,6 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let admin_path = admin_socket.path().to_path_buf();
     tasks.spawn(admin_socket.serve(state.clone(), shutdown.clone()));
+    tasks.spawn(maintenance(state.clone()));
 
     let app = crate::xrpc::router(state.clone());
     {
@@ -126,5 +127,24 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Housekeeping while the server runs: expired refresh tokens are dropped hourly.
+pub async fn maintenance(state: crate::context::AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        let now = crate::store::now();
+        let res = state
+            .db
+            .write(move |tx| crate::store::sessions::purge_expired(tx.conn(), &now))
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
     }
 }

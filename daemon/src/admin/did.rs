@@ -1,6 +1,5 @@
 //! `/admin/v1/did/...` (`pdsctl did ...`): the DID document and PLC audit log with every
-//! key labelled by whose it is, through `services::identity`. Signing-key rotation waits
-//! for its service (`services::identity` has no rotation yet) and answers 501 until then.
+//! key labelled by whose it is, and signing-key rotation, through `services::identity`.
 //!
 //! Labels: the relay's rotation key and the account's signing key are recognised exactly
 //! (this daemon holds them). Other rotation keys follow the order of the DID ceremony
@@ -8,7 +7,6 @@
 //! it and the relay's key are devices'. With no device registry yet, a key the daemon
 //! does not hold cannot be told apart more precisely than by its place.
 
-use super::pending;
 use crate::context::AppState;
 use crate::services::identity;
 use crate::services::repo::{find_account, signing_key_label};
@@ -60,10 +58,17 @@ pub async fn show(
 }
 
 pub async fn rotate_signing_key(
-    State(_state): State<AppState>,
+    State(state): State<AppState>,
     Json(req): Json<AccountRef>,
 ) -> Result<Json<RotateSigningKeyResponse>, XrpcError> {
-    Err(pending(&format!("did rotate-signing-key {}", req.id)))
+    let account = crate::services::repo::find_account(&state, &req.id).await?;
+    let (signing_key, op) =
+        crate::services::identity::rotate_signing_key(&state, &account.did).await?;
+    Ok(Json(RotateSigningKeyResponse {
+        did: account.did,
+        signing_key,
+        plc_operation: serde_json::to_value(&op).map_err(XrpcError::internal)?,
+    }))
 }
 
 /// Label the keys of the current operation (see the module doc for the rule).
