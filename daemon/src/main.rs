@@ -14,6 +14,7 @@ mod plc;
 mod server;
 mod services;
 mod store;
+mod tls;
 mod xrpc;
 
 use clap::{CommandFactory, Parser};

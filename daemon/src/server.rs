@@ -70,7 +70,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tasks.spawn(maintenance(state.clone()));
 
     let app = crate::xrpc::router(state.clone());
-    {
+    let scheme = if state.config.tls.mode == "acme" {
+        let tls = crate::tls::acme_listener(&state.config, listener)?;
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(e) = axum::serve(
+                tls,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
+            {
+                tracing::error!(error = %e, "HTTPS server failed");
+            }
+        });
+        "https"
+    } else {
         let token = shutdown.clone();
         tasks.spawn(async move {
             if let Err(e) = axum::serve(
@@ -83,10 +98,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-    }
+        "http"
+    };
 
     println!(
-        "pdsd {} listening on http://{addr}",
+        "pdsd {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     );
     if state.config.builtin_plc() {
