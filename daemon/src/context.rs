@@ -53,6 +53,8 @@ pub struct AppContext {
     pub firehose: crate::firehose::Firehose,
     /// Cancelled when the server shuts down (long-lived streams watch it).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The OAuth authorization server's keys, nonces and client cache.
+    pub oauth: crate::oauth::OAuthState,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -76,6 +78,9 @@ impl AppContext {
         let db = Db::open(&config.db_path())?;
         let jwt_secret = load_or_create_secret(&db, &kek, "jwt-secret").await?;
         let relay_rotation_key = load_or_create_key(&db, &kek, "relay-rotation-key").await?;
+        let oauth_secret = load_or_create_secret(&db, &kek, "oauth-secret").await?;
+        let oauth = crate::oauth::OAuthState::new(&config.oauth, &oauth_secret)
+            .map_err(StartError::Other)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("pdsd/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -99,6 +104,7 @@ impl AppContext {
             started_at: chrono::Utc::now(),
             firehose,
             shutdown: tokio_util::sync::CancellationToken::new(),
+            oauth,
         }))
     }
 

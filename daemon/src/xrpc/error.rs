@@ -6,7 +6,7 @@
 //! with their cause and answered with a generic message, never with internals.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::borrow::Cow;
@@ -17,6 +17,8 @@ pub struct XrpcError {
     pub status: StatusCode,
     pub error: Cow<'static, str>,
     pub message: String,
+    /// Extra response headers (e.g. `WWW-Authenticate` and `DPoP-Nonce` on OAuth failures).
+    pub headers: HeaderMap,
 }
 
 impl XrpcError {
@@ -26,7 +28,13 @@ impl XrpcError {
             status,
             error: Cow::Borrowed(error),
             message: message.into(),
+            headers: HeaderMap::new(),
         }
+    }
+    /// The same error with one more response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
     }
     /// 400 with a Lexicon-specific error name.
     pub fn named(error: &'static str, message: impl Into<String>) -> Self {
@@ -106,7 +114,7 @@ impl std::error::Error for XrpcError {}
 impl IntoResponse for XrpcError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "message": self.message });
-        (self.status, Json(body)).into_response()
+        (self.status, self.headers, Json(body)).into_response()
     }
 }
 

@@ -11,5 +11,11 @@ use axum::Router;
 
 /// Every route of the public HTTP server.
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(crate::oauth::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::oauth::dpop_nonce_layer,
+        ))
+        .with_state(state)
 }
