@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Admin socket path (default: <data-dir>/pdsd.sock in --dev, /run/pdsd/admin.sock otherwise).
     #[arg(long, env = "PDSD_SOCKET", global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584).
+    #[arg(long, env = "PDSD_PLC_LISTEN", global = true, value_name = "ADDR", hide = true)]
+    pub plc_listen: Option<SocketAddr>,
     /// Public hostname (e.g. pds.example.com).
     #[arg(long, env = "PDSD_HOSTNAME_FLAG", global = true, value_name = "HOST")]
     pub hostname: Option<String>,

@@ -379,6 +379,7 @@ pub struct Overrides {
     pub plc_url: Option<String>,
     pub socket: Option<PathBuf>,
     pub hostname: Option<String>,
+    pub plc_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -419,6 +420,9 @@ impl Config {
         }
         if let Some(s) = &o.socket {
             cfg.admin.socket = Some(s.clone());
+        }
+        if let Some(l) = o.plc_listen {
+            cfg.plc.builtin_listen = l;
         }
         if let Some(h) = &o.hostname {
             cfg.hostname = h.clone();

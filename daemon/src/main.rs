@@ -27,6 +27,7 @@ fn overrides(run: &cli::RunArgs) -> config::Overrides {
         plc_url: run.plc_url.clone(),
         socket: run.socket.clone(),
         hostname: run.hostname.clone(),
+        plc_listen: run.plc_listen,
     }
 }
 

@@ -1,1 +1,24 @@
-//! placeholder
+//! The repository: MST, signed v3 commits, write batches, diffs, proofs, CAR export and
+//! whole-repo verification.
+//!
+//! - [`mst`]: the Merkle Search Tree (keys `collection/rkey` -> record CIDs)
+//! - [`commit`]: v3 commits: build, sign, decode strictly, verify; revs
+//! - [`writes`]: [`apply_writes`] (one signed commit per batch) and first commits
+//! - [`export`]: a repository as a CAR stream, in the reference block order
+//! - [`verify`]: check a whole repository CAR against a DID and key
+//!
+//! The library never stores anything itself: callers get the new blocks and decide.
+
+pub mod commit;
+pub mod export;
+pub mod mst;
+pub mod verify;
+pub mod writes;
+
+pub use commit::{Commit, CommitError, SignedCommit, UnsignedCommit};
+pub use mst::{BlockMap, Direction, Mst, MstDiff, MstError};
+pub use verify::{VerifiedRepo, VerifyError, VerifyOptions, verify_car};
+pub use writes::{
+    Action, CommitOutcome, RepoHead, RepoOp, Write, WriteError, apply_writes, create_repo,
+    rebuild_repo,
+};

@@ -8,6 +8,7 @@
 mod common;
 mod crypto;
 mod data_model;
+mod firehose;
 mod lexicon;
 mod mst;
 mod syntax;
@@ -20,11 +21,12 @@ type Loader = fn(&std::path::Path) -> Vec<Trial>;
 fn main() {
     let args = Arguments::from_args();
     let dir = common::fixtures_dir();
-    let families: [(&str, Loader); 5] = [
+    let families: [(&str, Loader); 6] = [
         ("syntax", syntax::trials),
         ("crypto", crypto::trials),
         ("data-model", data_model::trials),
         ("mst", mst::trials),
+        ("firehose", firehose::trials),
         ("lexicon", lexicon::trials),
     ];
     let mut all = Vec::new();

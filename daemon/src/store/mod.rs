@@ -9,3 +9,19 @@ pub mod schema;
 pub mod sqlite;
 
 pub use sqlite::{Db, DbError, WriteTx};
+
+pub mod accounts;
+
+
+pub mod sessions;
+
+/// Now as stored in the database: RFC 3339, UTC, milliseconds (sorts as text).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A time `secs` seconds from now, in the stored form.
+pub fn in_secs(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,69 @@
+//! Blob uploads with per-tier limits, and blob reads.
+//!
+//! An upload streams into the blob store (refused as soon as it passes the tier's size
+//! limit), then is recorded for the account; the account's total is checked against the
+//! tier's quota. A blob is content-addressed: uploading the same bytes twice stores one copy.
+
+use super::ServiceError;
+use crate::context::AppState;
+use crate::store::{accounts, blobs as blob_store};
+use bytes::Bytes;
+use futures::Stream;
+use pds::data::BlobRef;
+
+/// The limits of an account's tier (falling back to the default tier).
+pub fn tier_limits<'a>(state: &'a AppState, account: &accounts::AccountRow) -> &'a crate::config::TierLimits {
+    state
+        .config
+        .tier(&account.tier)
+        .or_else(|| state.config.tier(&state.config.tiers.default))
+        .unwrap_or(&state.config.tiers.free)
+}
+
+/// Upload a blob for `account`.
+pub async fn upload<S, E>(
+    state: &AppState,
+    account: &accounts::AccountRow,
+    content_type: Option<&str>,
+    body: S,
+) -> Result<BlobRef, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    super::repo::require_active(account)?;
+    let limits = tier_limits(state, account).clone();
+    let did = account.did.clone();
+    let used = state.db.read(move |c| blob_store::usage(c, &did)).await?;
+    if used >= limits.blob_quota_bytes {
+        return Err(ServiceError::BlobTooLarge(format!(
+            "Blob storage quota of {} bytes is used up",
+            limits.blob_quota_bytes
+        )));
+    }
+    let limit = limits
+        .blob_max_bytes
+        .min(limits.blob_quota_bytes.saturating_sub(used));
+    let stored = state.blobs.put_stream(body, limit).await.map_err(|e| match e {
+        crate::blobs::BlobError::TooLarge { .. } if limit < limits.blob_max_bytes => {
+            ServiceError::BlobTooLarge(format!(
+                "Blob storage quota of {} bytes would be exceeded",
+                limits.blob_quota_bytes
+            ))
+        }
+        other => other.into(),
+    })?;
+    let declared = content_type
+        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "*/*" && c.contains('/'));
+    let mime = match crate::blobs::sniff_mime(&stored.head) {
+        Some(sniffed) => sniffed.to_string(),
+        None => declared.unwrap_or_else(|| "application/octet-stream".to_string()),
+    };
+    let (did, cid, m, size) = (account.did.clone(), stored.cid.to_string(), mime.clone(), stored.size);
+    state
+        .db
+        .write(move |tx| blob_store::insert(tx.conn(), &did, &cid, &m, size))
+        .await?;
+    Ok(BlobRef::new(stored.cid, mime, stored.size))
+}

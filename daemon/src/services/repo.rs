@@ -1,0 +1,371 @@
+//! Repo writes and reads.
+//!
+//! A write batch is validated against the lexicons on the caller's task, then handed to
+//! the database writer, which (in one transaction) reads the head, applies the batch
+//! to the MST with `pds::repo::apply_writes`, signs the commit with the account's key,
+//! stores the new blocks, updates the record index and blob references, drops blocks
+//! no longer referenced, moves the head, and sequences the `#commit` event. The caller
+//! is answered only after that transaction is on disk.
+
+use super::ServiceError;
+use crate::context::AppState;
+use crate::firehose::{events, sequencer};
+use crate::store::{self, DbError, WriteTx, accounts, repo as repo_store};
+use cid::Cid;
+use pds::crypto::Keypair;
+use pds::data::{BlobRef, Value};
+use pds::repo::{Action, CommitOutcome, Write};
+use pds::syntax::{Did, Tid};
+use std::sync::Arc;
+
+/// A validated write, ready for the writer.
+#[derive(Debug, Clone)]
+pub struct PreparedWrite {
+    pub write: Write,
+    /// Blobs the record references (checked to exist and linked to the record).
+    pub blobs: Vec<BlobRef>,
+    /// "valid" or "unknown" (creates and updates only).
+    pub validation: Option<&'static str>,
+}
+
+/// One applied write, as XRPC results report it.
+#[derive(Debug, Clone)]
+pub struct WriteResult {
+    pub action: Action,
+    pub collection: String,
+    pub rkey: String,
+    pub cid: Option<Cid>,
+    pub validation: Option<&'static str>,
+}
+
+/// A committed batch.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub commit: Cid,
+    pub rev: Tid,
+    pub results: Vec<WriteResult>,
+}
+
+/// Validate a record against the lexicons and collect its blobs.
+///
+/// Known collections (com.atproto.*, app.bsky.*) are always validated; others pass as
+/// "unknown" unless `validate` is `Some(true)`. `Some(false)` skips validation.
+pub fn prepare_record(
+    collection: &str,
+    rkey: &str,
+    record: &Value,
+    validate: Option<bool>,
+) -> Result<(Vec<BlobRef>, Option<&'static str>), ServiceError> {
+    let catalog = pds::lexicon::builtin();
+    let status = match validate {
+        Some(false) => None,
+        Some(true) => Some(
+            catalog
+                .check_record(collection, rkey, record, true)
+                .map_err(|e| ServiceError::invalid(format!("Invalid {collection} record: {e}")))?,
+        ),
+        None => Some(
+            catalog
+                .check_record(collection, rkey, record, false)
+                .map_err(|e| ServiceError::invalid(format!("Invalid {collection} record: {e}")))?,
+        ),
+    };
+    Ok((pds::data::blob_refs(record), status.map(|s| s.as_str())))
+}
+
+/// The account's signing key, from the writer's cache or unsealed from its row.
+pub fn signing_key(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    account: &accounts::AccountRow,
+) -> Result<Arc<Keypair>, ServiceError> {
+    let cache_key = format!("signing-key:{}", account.did);
+    if let Some(k) = tx.cache.get::<Arc<Keypair>>(&cache_key) {
+        return Ok(k.clone());
+    }
+    let key = Arc::new(
+        state
+            .kek
+            .open_keypair(&signing_key_label(&account.did), &account.signing_key)?,
+    );
+    tx.cache.put(cache_key, key.clone());
+    Ok(key)
+}
+
+/// The sealing label of an account's signing key.
+pub fn signing_key_label(did: &str) -> String {
+    format!("signing-key:{did}")
+}
+
+/// Forget a cached signing key (after rotation).
+pub fn forget_signing_key(tx: &mut WriteTx<'_>, did: &str) {
+    tx.cache.remove(&format!("signing-key:{did}"));
+}
+
+/// Refuse writes to inactive accounts.
+pub fn require_active(account: &accounts::AccountRow) -> Result<(), ServiceError> {
+    match account.status() {
+        "takendown" => Err(ServiceError::RepoTakendown(account.did.clone())),
+        "deactivated" => Err(ServiceError::RepoDeactivated(account.did.clone())),
+        _ => Ok(()),
+    }
+}
+
+/// Apply a batch of writes to `did`'s repo as one commit.
+pub async fn apply_writes(
+    state: &AppState,
+    did: &Did,
+    writes: Vec<PreparedWrite>,
+    swap_commit: Option<Cid>,
+) -> Result<Committed, ServiceError> {
+    let st = state.clone();
+    let did = did.clone();
+    state
+        .db
+        .write(move |tx| commit_in_tx(&st, tx, &did, &writes, swap_commit))
+        .await
+}
+
+/// The body of [`apply_writes`], inside the writer's transaction.
+pub fn commit_in_tx(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    did: &Did,
+    writes: &[PreparedWrite],
+    swap_commit: Option<Cid>,
+) -> Result<Committed, ServiceError> {
+    let conn = tx.conn();
+    let account = accounts::by_did(conn, did.as_str())?
+        .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
+    require_active(&account)?;
+    let head = repo_store::head(conn, did.as_str())?
+        .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
+    for w in writes {
+        check_blobs(conn, did.as_str(), &w.blobs)?;
+    }
+    let key = signing_key(state, tx, &account)?;
+    let rev = state.tids.next_after(&head.rev);
+    let plain: Vec<Write> = writes.iter().map(|w| w.write.clone()).collect();
+    let outcome = pds::repo::apply_writes(
+        &repo_store::SqlBlocks {
+            conn,
+            did: did.as_str(),
+        },
+        &head,
+        did,
+        &plain,
+        swap_commit,
+        &key,
+        &rev,
+    )?;
+    persist(tx, did.as_str(), &outcome, writes)?;
+    sequence_commit(state, tx, did.as_str(), &outcome)?;
+    let results = outcome
+        .ops
+        .iter()
+        .zip(writes)
+        .map(|(op, w)| {
+            let (collection, rkey) = op.path.split_once('/').unwrap_or((op.path.as_str(), ""));
+            WriteResult {
+                action: op.action,
+                collection: collection.to_string(),
+                rkey: rkey.to_string(),
+                cid: op.cid,
+                validation: w.validation,
+            }
+        })
+        .collect();
+    Ok(Committed {
+        commit: outcome.commit.cid,
+        rev: outcome.rev.clone(),
+        results,
+    })
+}
+
+fn check_blobs(conn: &rusqlite::Connection, did: &str, blobs: &[BlobRef]) -> Result<(), ServiceError> {
+    for b in blobs {
+        if !store::blobs::exists(conn, did, &b.cid.to_string())? {
+            return Err(ServiceError::Named(
+                "InvalidRequest",
+                format!("Could not find blob: {}", b.cid),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Store what a commit produced and move the head.
+pub fn persist(
+    tx: &mut WriteTx<'_>,
+    did: &str,
+    outcome: &CommitOutcome,
+    writes: &[PreparedWrite],
+) -> Result<(), ServiceError> {
+    let conn = tx.conn();
+    let rev = outcome.rev.as_str();
+    repo_store::put_blocks(conn, did, rev, outcome.new_blocks.iter())?;
+    for (op, w) in outcome.ops.iter().zip(writes) {
+        let (collection, rkey) = op
+            .path
+            .split_once('/')
+            .ok_or_else(|| ServiceError::internal(format!("bad op path {}", op.path)))?;
+        store::blobs::unlink_record(conn, did, &op.path)?;
+        match (op.action, op.cid) {
+            (Action::Delete, _) => repo_store::delete_record(conn, did, collection, rkey)?,
+            (_, Some(cid)) => {
+                repo_store::put_record(conn, did, collection, rkey, &cid, rev)?;
+                for b in &w.blobs {
+                    store::blobs::link_record(conn, did, &b.cid.to_string(), &op.path)?;
+                }
+            }
+            (_, None) => return Err(ServiceError::internal("create/update op without a CID")),
+        }
+    }
+    let dropped: Vec<&Cid> = outcome
+        .removed_cids
+        .iter()
+        .filter(|c| !outcome.new_blocks.contains_key(c))
+        .collect();
+    repo_store::drop_blocks(conn, did, dropped)?;
+    repo_store::set_head(conn, did, &outcome.head())?;
+    Ok(())
+}
+
+/// Sequence the `#commit` event of an outcome (in the same transaction).
+pub fn sequence_commit(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    did: &str,
+    outcome: &CommitOutcome,
+) -> Result<i64, ServiceError> {
+    let blocks = pds::car::to_bytes(&outcome.commit.cid, outcome.firehose_blocks.iter())
+        .map_err(ServiceError::internal)?;
+    let ops = outcome
+        .ops
+        .iter()
+        .map(|op| events::RepoOp {
+            action: op.action.as_str().to_string(),
+            path: op.path.clone(),
+            cid: op.cid,
+            prev: op.prev,
+        })
+        .collect();
+    let event = events::CommitEvent {
+        seq: 0,
+        rebase: false,
+        too_big: false,
+        repo: did.to_string(),
+        commit: outcome.commit.cid,
+        rev: outcome.rev.to_string(),
+        since: outcome.since.as_ref().map(|t| t.to_string()),
+        blocks,
+        ops,
+        blobs: vec![],
+        prev_data: outcome.prev_data,
+        time: String::new(),
+    };
+    Ok(sequencer::append(
+        tx,
+        &state.firehose,
+        sequencer::Pending::Commit(event),
+    )?)
+}
+
+/// Resolve a repo identifier (DID or handle) to an account.
+pub async fn find_account(state: &AppState, repo: &str) -> Result<accounts::AccountRow, ServiceError> {
+    let ident = pds::syntax::AtIdentifier::new(repo)
+        .map_err(|e| ServiceError::invalid(format!("Invalid repo: {e}")))?;
+    let key = ident.as_str().to_string();
+    let found = state
+        .db
+        .read(move |c| accounts::by_identifier(c, &key))
+        .await?;
+    found.ok_or_else(|| ServiceError::RepoNotFound(repo.to_string()))
+}
+
+/// Like [`find_account`], but refuses taken-down (and optionally deactivated) repos.
+pub async fn find_readable(
+    state: &AppState,
+    repo: &str,
+    allow_deactivated: bool,
+) -> Result<accounts::AccountRow, ServiceError> {
+    let a = find_account(state, repo).await?;
+    match a.status() {
+        "takendown" => Err(ServiceError::RepoTakendown(a.did.clone())),
+        "deactivated" if !allow_deactivated => Err(ServiceError::RepoDeactivated(a.did.clone())),
+        _ => Ok(a),
+    }
+}
+
+/// A record's CID and value.
+pub async fn get_record(
+    state: &AppState,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+) -> Result<Option<(Cid, Value)>, ServiceError> {
+    let (d, c, k) = (did.to_string(), collection.to_string(), rkey.to_string());
+    let found = state
+        .db
+        .read(move |conn| repo_store::get_record(conn, &d, &c, &k))
+        .await?;
+    match found {
+        None => Ok(None),
+        Some((cid, bytes)) => Ok(Some((cid, pds::data::cbor::decode_value(&bytes)?))),
+    }
+}
+
+/// The head of a repo.
+pub async fn head(state: &AppState, did: &str) -> Result<pds::repo::RepoHead, ServiceError> {
+    let d = did.to_string();
+    state
+        .db
+        .read(move |c| repo_store::head(c, &d))
+        .await?
+        .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))
+}
+
+/// Create the empty repo of a new account inside the account-creation transaction, and
+/// return its outcome (for the creation events).
+pub fn create_empty_repo(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    did: &Did,
+    key: &Keypair,
+) -> Result<CommitOutcome, ServiceError> {
+    let rev = state.tids.next();
+    let outcome = pds::repo::create_repo(
+        &repo_store::SqlBlocks {
+            conn: tx.conn(),
+            did: did.as_str(),
+        },
+        did,
+        &[],
+        key,
+        &rev,
+    )?;
+    persist(tx, did.as_str(), &outcome, &[])?;
+    Ok(outcome)
+}
+
+/// `#sync` event of the current head (account creation, import, recovery).
+pub fn sequence_sync(
+    state: &AppState,
+    tx: &mut WriteTx<'_>,
+    did: &str,
+    commit: &Cid,
+    commit_bytes: &[u8],
+    rev: &str,
+) -> Result<i64, DbError> {
+    let blocks = pds::car::to_bytes(commit, [(commit, &commit_bytes.to_vec())])
+        .map_err(|e| DbError::Task(e.to_string()))?;
+    sequencer::append(
+        tx,
+        &state.firehose,
+        sequencer::Pending::Sync {
+            did: did.to_string(),
+            blocks,
+            rev: rev.to_string(),
+        },
+    )
+}

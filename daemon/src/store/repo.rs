@@ -1,0 +1,325 @@
+//! Repository storage in SQLite: blocks (per account, with the rev that added them),
+//! the record index (collection/rkey -> CID) and each repo's head.
+//!
+//! [`SqlBlocks`] lets the library's MST and CAR code read blocks straight from the
+//! database, so a write only touches the nodes on its path. Everything here runs on the
+//! connection it is given (the writer's transaction, or a reader).
+
+use super::DbError;
+use cid::Cid;
+use pds::repo::RepoHead;
+use pds::store::{BlockSource, StoreError};
+use pds::syntax::Tid;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeMap;
+
+/// Blocks of one account's repo, read from the database.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlBlocks<'a> {
+    pub conn: &'a Connection,
+    pub did: &'a str,
+}
+
+impl BlockSource for SqlBlocks<'_> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT bytes FROM repo_block WHERE did = ?1 AND cid = ?2")
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        st.query_row(params![self.did, cid.to_bytes()], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(|e| StoreError::Backend(e.to_string()))
+    }
+}
+
+fn cid_from(bytes: Vec<u8>) -> Result<Cid, DbError> {
+    Cid::try_from(bytes).map_err(|e| DbError::Task(format!("stored CID is corrupt: {e}")))
+}
+
+fn tid_from(s: String) -> Result<Tid, DbError> {
+    Tid::new(&s).map_err(|e| DbError::Task(format!("stored rev is corrupt: {e}")))
+}
+
+/// The head of a repo, if the account has one.
+pub fn head(conn: &Connection, did: &str) -> Result<Option<RepoHead>, DbError> {
+    let row = conn
+        .prepare_cached("SELECT commit_cid, rev, data_cid FROM repo_root WHERE did = ?1")?
+        .query_row([did], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((c, rev, d)) => Ok(Some(RepoHead {
+            commit: cid_from(c)?,
+            rev: tid_from(rev)?,
+            data: cid_from(d)?,
+        })),
+    }
+}
+
+/// Set the head of a repo.
+pub fn set_head(conn: &Connection, did: &str, head: &RepoHead) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO repo_root (did, commit_cid, rev, data_cid, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (did) DO UPDATE SET commit_cid = excluded.commit_cid, rev = excluded.rev,
+         data_cid = excluded.data_cid, indexed_at = excluded.indexed_at",
+    )?
+    .execute(params![
+        did,
+        head.commit.to_bytes(),
+        head.rev.as_str(),
+        head.data.to_bytes(),
+        crate::store::now()
+    ])?;
+    Ok(())
+}
+
+/// Store blocks added by `rev` (already-present blocks keep their original rev).
+pub fn put_blocks<'b>(
+    conn: &Connection,
+    did: &str,
+    rev: &str,
+    blocks: impl IntoIterator<Item = (&'b Cid, &'b Vec<u8>)>,
+) -> Result<(), DbError> {
+    let mut st = conn.prepare_cached(
+        "INSERT OR IGNORE INTO repo_block (did, cid, rev, bytes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (cid, bytes) in blocks {
+        st.execute(params![did, cid.to_bytes(), rev, bytes])?;
+    }
+    Ok(())
+}
+
+/// Drop blocks the head no longer references. Record blocks still indexed under
+/// another path (identical content) are kept.
+pub fn drop_blocks<'b>(
+    conn: &Connection,
+    did: &str,
+    cids: impl IntoIterator<Item = &'b Cid>,
+) -> Result<(), DbError> {
+    let mut del = conn.prepare_cached(
+        "DELETE FROM repo_block WHERE did = ?1 AND cid = ?2
+         AND NOT EXISTS (SELECT 1 FROM record WHERE record.did = ?1 AND record.cid = ?2)",
+    )?;
+    for cid in cids {
+        del.execute(params![did, cid.to_bytes()])?;
+    }
+    Ok(())
+}
+
+/// Index a created or updated record.
+pub fn put_record(
+    conn: &Connection,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+    cid: &Cid,
+    rev: &str,
+) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO record (did, collection, rkey, cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = excluded.cid, rev = excluded.rev,
+         indexed_at = excluded.indexed_at",
+    )?
+    .execute(params![did, collection, rkey, cid.to_bytes(), rev, crate::store::now()])?;
+    Ok(())
+}
+
+/// Remove a deleted record from the index.
+pub fn delete_record(conn: &Connection, did: &str, collection: &str, rkey: &str) -> Result<(), DbError> {
+    conn.prepare_cached("DELETE FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3")?
+        .execute(params![did, collection, rkey])?;
+    Ok(())
+}
+
+/// A record's CID and bytes.
+pub fn get_record(
+    conn: &Connection,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+) -> Result<Option<(Cid, Vec<u8>)>, DbError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid
+             WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey = ?3",
+        )?
+        .query_row(params![did, collection, rkey], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((c, bytes)) => Ok(Some((cid_from(c)?, bytes))),
+    }
+}
+
+/// A record's CID only.
+pub fn record_cid(
+    conn: &Connection,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+) -> Result<Option<Cid>, DbError> {
+    conn.prepare_cached("SELECT cid FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3")?
+        .query_row(params![did, collection, rkey], |r| r.get::<_, Vec<u8>>(0))
+        .optional()?
+        .map(cid_from)
+        .transpose()
+}
+
+/// One listed record.
+#[derive(Debug, Clone)]
+pub struct ListedRecord {
+    pub rkey: String,
+    pub cid: Cid,
+    pub bytes: Vec<u8>,
+}
+
+/// A page of a collection, rkey-descending by default (as the reference PDS lists).
+pub fn list_records(
+    conn: &Connection,
+    did: &str,
+    collection: &str,
+    limit: u32,
+    cursor: Option<&str>,
+    reverse: bool,
+) -> Result<Vec<ListedRecord>, DbError> {
+    let sql = match (reverse, cursor.is_some()) {
+        (false, false) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey DESC LIMIT ?3",
+        (false, true) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey < ?4 ORDER BY r.rkey DESC LIMIT ?3",
+        (true, false) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey ASC LIMIT ?3",
+        (true, true) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey > ?4 ORDER BY r.rkey ASC LIMIT ?3",
+    };
+    let mut st = conn.prepare_cached(sql)?;
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    };
+    let rows = match cursor {
+        Some(c) => st
+            .query_map(params![did, collection, limit, c], map)?
+            .collect::<Result<Vec<_>, _>>()?,
+        None => st
+            .query_map(params![did, collection, limit], map)?
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    rows.into_iter()
+        .map(|(rkey, c, bytes)| {
+            Ok(ListedRecord {
+                rkey,
+                cid: cid_from(c)?,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// The collections a repo has records in.
+pub fn collections(conn: &Connection, did: &str) -> Result<Vec<String>, DbError> {
+    let mut st = conn.prepare_cached("SELECT DISTINCT collection FROM record WHERE did = ?1 ORDER BY collection")?;
+    let rows = st.query_map([did], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// How many records a repo holds.
+pub fn record_count(conn: &Connection, did: &str) -> Result<u64, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM record WHERE did = ?1")?
+        .query_row([did], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// Every (path, CID) of a repo, in path order (imports, rebuilds).
+pub fn all_records(conn: &Connection, did: &str) -> Result<Vec<(String, Cid)>, DbError> {
+    let mut st = conn.prepare_cached(
+        "SELECT collection, rkey, cid FROM record WHERE did = ?1 ORDER BY collection, rkey",
+    )?;
+    let rows = st.query_map([did], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (c, k, cid) = row?;
+        out.push((format!("{c}/{k}"), cid_from(cid)?));
+    }
+    Ok(out)
+}
+
+/// Blocks added after `rev` (for getRepo with `since`).
+pub fn blocks_since(conn: &Connection, did: &str, rev: &str) -> Result<BTreeMap<Cid, Vec<u8>>, DbError> {
+    let mut st = conn.prepare_cached("SELECT cid, bytes FROM repo_block WHERE did = ?1 AND rev > ?2")?;
+    let rows = st.query_map(params![did, rev], |r| {
+        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (c, b) = row?;
+        out.insert(cid_from(c)?, b);
+    }
+    Ok(out)
+}
+
+/// One page of listRepos: (did, head, active flag, status).
+pub fn list_repos(
+    conn: &Connection,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Vec<(String, RepoHead, Option<String>)>, DbError> {
+    let mut st = conn.prepare_cached(
+        "SELECT r.did, r.commit_cid, r.rev, r.data_cid, a.deactivated_at, a.takedown_ref
+         FROM repo_root r JOIN account a ON a.did = r.did
+         WHERE r.did > ?1 ORDER BY r.did LIMIT ?2",
+    )?;
+    let rows = st.query_map(params![cursor.unwrap_or(""), limit], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (did, c, rev, d, deact, takedown) = row?;
+        let status = if takedown.is_some() {
+            Some("takendown".to_string())
+        } else if deact.is_some() {
+            Some("deactivated".to_string())
+        } else {
+            None
+        };
+        out.push((
+            did,
+            RepoHead {
+                commit: cid_from(c)?,
+                rev: tid_from(rev)?,
+                data: cid_from(d)?,
+            },
+            status,
+        ));
+    }
+    Ok(out)
+}
+
+/// Remove a repo entirely (account deletion).
+pub fn delete_repo(conn: &Connection, did: &str) -> Result<(), DbError> {
+    conn.execute("DELETE FROM repo_block WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM record WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM record_blob WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM repo_root WHERE did = ?1", [did])?;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! Repository commits, version 3: `{did, version: 3, data, rev, prev, sig}`.
+//!
+//! `prev` is always present (usually null), `data` is the MST root, `rev` a TID that
+//! grows with every commit, and `sig` the 64-byte low-S signature of the DAG-CBOR
+//! encoding of the same map without `sig`. Decoding is strict: exactly those six
+//! fields with the right types, canonical bytes. This file builds, signs, decodes and
+//! verifies commits; it does not read stores or trees.
+
+use crate::crypto::{CryptoError, Keypair, PublicKey};
+use crate::data::{DataError, Value, cbor, cid::for_cbor};
+use cid::Cid;
+use serde::Serialize;
+use thiserror::Error;
+
+/// The only commit version written and accepted.
+pub const COMMIT_VERSION: u64 = 3;
+
+/// Why a commit was refused.
+#[derive(Debug, Error)]
+pub enum CommitError {
+    /// Bytes that are not DAG-CBOR, or not a map.
+    #[error("commit is not valid DAG-CBOR: {0}")]
+    Decode(#[from] DataError),
+    /// A map that is not a v3 commit (missing, extra or mistyped fields).
+    #[error("not a v3 commit: {0}")]
+    Shape(String),
+    /// A commit with another version number.
+    #[error("unsupported commit version {0} (only version 3 is accepted)")]
+    UnsupportedVersion(i128),
+    /// Bytes that decode but are not the canonical encoding of the commit.
+    #[error("commit is not canonically encoded")]
+    NonCanonical,
+    /// A `rev` that is not a TID.
+    #[error("invalid rev {0:?}: not a TID")]
+    InvalidRev(String),
+    /// A `did` that is not a DID.
+    #[error("invalid DID {0:?}")]
+    InvalidDid(String),
+    /// The signature is malformed or does not verify.
+    #[error("commit signature: {0}")]
+    Signature(#[from] CryptoError),
+}
+
+const TID_CHARS: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// Check a rev: a TID (13 characters of base32-sortable, top bit clear).
+pub fn validate_rev(rev: &str) -> Result<(), CommitError> {
+    let b = rev.as_bytes();
+    let ok = b.len() == 13
+        && b.iter().all(|c| TID_CHARS.contains(c))
+        && b.first().is_some_and(|c| b"234567abcdefghij".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(CommitError::InvalidRev(rev.to_string()))
+    }
+}
+
+fn validate_did(did: &str) -> Result<(), CommitError> {
+    let mut parts = did.splitn(3, ':');
+    let ok = parts.next() == Some("did")
+        && parts
+            .next()
+            .is_some_and(|m| !m.is_empty() && m.bytes().all(|c| c.is_ascii_lowercase()))
+        && parts.next().is_some_and(|id| !id.is_empty())
+        && did.len() <= 2048;
+    if ok {
+        Ok(())
+    } else {
+        Err(CommitError::InvalidDid(did.to_string()))
+    }
+}
+
+#[derive(Serialize)]
+struct UnsignedWire<'a> {
+    did: &'a str,
+    version: u64,
+    data: Cid,
+    rev: &'a str,
+    prev: Option<Cid>,
+}
+
+#[derive(Serialize)]
+struct SignedWire<'a> {
+    did: &'a str,
+    version: u64,
+    data: Cid,
+    rev: &'a str,
+    prev: Option<Cid>,
+    #[serde(with = "serde_bytes")]
+    sig: &'a [u8],
+}
+
+/// A commit before signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedCommit {
+    /// The repository's DID.
+    pub did: String,
+    /// The MST root.
+    pub data: Cid,
+    /// This commit's revision (a TID).
+    pub rev: String,
+    /// The previous commit's CID; atproto v3 writes null here.
+    pub prev: Option<Cid>,
+}
+
+impl UnsignedCommit {
+    /// A commit to sign, with `did` and `rev` checked.
+    pub fn new(
+        did: impl Into<String>,
+        data: Cid,
+        rev: impl Into<String>,
+        prev: Option<Cid>,
+    ) -> Result<Self, CommitError> {
+        let c = UnsignedCommit {
+            did: did.into(),
+            data,
+            rev: rev.into(),
+            prev,
+        };
+        validate_did(&c.did)?;
+        validate_rev(&c.rev)?;
+        Ok(c)
+    }
+
+    /// The DAG-CBOR bytes that get signed.
+    pub fn bytes(&self) -> Result<Vec<u8>, CommitError> {
+        Ok(cbor::encode(&UnsignedWire {
+            did: &self.did,
+            version: COMMIT_VERSION,
+            data: self.data,
+            rev: &self.rev,
+            prev: self.prev,
+        })?)
+    }
+
+    /// Sign with the account's key: the result carries its block bytes and CID.
+    pub fn sign(self, key: &Keypair) -> Result<SignedCommit, CommitError> {
+        let sig = key.sign(&self.bytes()?).to_vec();
+        let commit = Commit {
+            did: self.did,
+            version: COMMIT_VERSION,
+            data: self.data,
+            rev: self.rev,
+            prev: self.prev,
+            sig,
+        };
+        let bytes = commit.encode()?;
+        let cid = for_cbor(&bytes);
+        Ok(SignedCommit { commit, cid, bytes })
+    }
+}
+
+/// A decoded, signed commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The repository's DID.
+    pub did: String,
+    /// Always 3.
+    pub version: u64,
+    /// The MST root.
+    pub data: Cid,
+    /// The revision (a TID).
+    pub rev: String,
+    /// The previous commit, usually null in v3.
+    pub prev: Option<Cid>,
+    /// The signature over the unsigned commit's bytes.
+    pub sig: Vec<u8>,
+}
+
+impl Commit {
+    /// The canonical block bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, CommitError> {
+        Ok(cbor::encode(&SignedWire {
+            did: &self.did,
+            version: self.version,
+            data: self.data,
+            rev: &self.rev,
+            prev: self.prev,
+            sig: &self.sig,
+        })?)
+    }
+
+    /// Decode a commit block strictly (v3 shape, canonical bytes, valid DID and rev).
+    pub fn decode(bytes: &[u8]) -> Result<Commit, CommitError> {
+        let Value::Map(map) = cbor::decode_value(bytes)? else {
+            return Err(CommitError::Shape("not a map".into()));
+        };
+        const FIELDS: [&str; 6] = ["data", "did", "prev", "rev", "sig", "version"];
+        if let Some(extra) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(CommitError::Shape(format!("unexpected field {extra:?}")));
+        }
+        let field = |name: &str| {
+            map.get(name)
+                .ok_or_else(|| CommitError::Shape(format!("missing field {name:?}")))
+        };
+        let version = match field("version")? {
+            Value::Integer(3) => COMMIT_VERSION,
+            Value::Integer(v) => return Err(CommitError::UnsupportedVersion(*v)),
+            _ => return Err(CommitError::Shape("version is not an integer".into())),
+        };
+        let Value::String(did) = field("did")? else {
+            return Err(CommitError::Shape("did is not a string".into()));
+        };
+        let Value::Link(data) = field("data")? else {
+            return Err(CommitError::Shape("data is not a CID link".into()));
+        };
+        let Value::String(rev) = field("rev")? else {
+            return Err(CommitError::Shape("rev is not a string".into()));
+        };
+        let prev = match field("prev")? {
+            Value::Null => None,
+            Value::Link(c) => Some(*c),
+            _ => {
+                return Err(CommitError::Shape(
+                    "prev is neither null nor a CID link".into(),
+                ));
+            }
+        };
+        let Value::Bytes(sig) = field("sig")? else {
+            return Err(CommitError::Shape("sig is not a byte string".into()));
+        };
+        validate_did(did)?;
+        validate_rev(rev)?;
+        let commit = Commit {
+            did: did.clone(),
+            version,
+            data: *data,
+            rev: rev.clone(),
+            prev,
+            sig: sig.clone(),
+        };
+        if commit.encode()? != bytes {
+            return Err(CommitError::NonCanonical);
+        }
+        Ok(commit)
+    }
+
+    /// The commit without its signature.
+    pub fn unsigned(&self) -> UnsignedCommit {
+        UnsignedCommit {
+            did: self.did.clone(),
+            data: self.data,
+            rev: self.rev.clone(),
+            prev: self.prev,
+        }
+    }
+
+    /// Check the signature with the account's public key.
+    pub fn verify(&self, key: &PublicKey) -> Result<(), CommitError> {
+        key.verify(&self.unsigned().bytes()?, &self.sig)?;
+        Ok(())
+    }
+
+    /// Check the signature with a `did:key`.
+    pub fn verify_did_key(&self, did_key: &str) -> Result<(), CommitError> {
+        self.verify(&PublicKey::from_did_key(did_key)?)
+    }
+}
+
+/// A signed commit with its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCommit {
+    /// The commit.
+    pub commit: Commit,
+    /// Its CID.
+    pub cid: Cid,
+    /// Its block bytes.
+    pub bytes: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Curve;
+
+    #[test]
+    fn sign_decode_verify_both_curves() {
+        for curve in [Curve::P256, Curve::Secp256k1] {
+            let kp = Keypair::generate(curve);
+            let data = for_cbor(b"root");
+            let signed = UnsignedCommit::new("did:plc:abc", data, "3jzfcijpj2z2a", None)
+                .and_then(|u| u.sign(&kp));
+            let Ok(signed) = signed else {
+                panic!("sign failed")
+            };
+            let back = Commit::decode(&signed.bytes);
+            assert!(matches!(&back, Ok(c) if *c == signed.commit));
+            assert!(signed.commit.verify(&kp.public()).is_ok());
+            let other = Keypair::generate(curve);
+            assert!(signed.commit.verify(&other.public()).is_err());
+        }
+    }
+
+    #[test]
+    fn revs() {
+        assert!(validate_rev("3jzfcijpj2z2a").is_ok());
+        assert!(validate_rev("kjzfcijpj2z2a").is_err());
+        assert!(validate_rev("3jzfcijpj2z2").is_err());
+        assert!(validate_rev("3jzfcijpj2z21").is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! `cargo test --test e2e`: end-to-end tests that run the real `pdsd` and `pdsctl`
+//! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
+//! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
+
+mod support;
