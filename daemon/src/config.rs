@@ -546,7 +546,9 @@ impl OAuthConfig {
             || self.confidential_refresh_days == 0
             || self.device_session_days == 0
         {
-            return bad("public_session_days, confidential_refresh_days and device_session_days must be at least 1");
+            return bad(
+                "public_session_days, confidential_refresh_days and device_session_days must be at least 1",
+            );
         }
         if self.public_session_days > 3650
             || self.confidential_refresh_days > 3650
@@ -590,7 +592,9 @@ fn merge_file(base: Config, path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
-    let file: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+    let file: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
     let mut merged = toml::Table::try_from(&base).map_err(|e| parse_err(e.to_string()))?;
     deep_merge(&mut merged, file);
     toml::Value::Table(merged)
@@ -686,11 +690,13 @@ mod tests {
         assert_eq!(c.handle_domains, vec![".pds.example.com".to_string()]);
         assert_eq!(c.service_did(), "did:web:pds.example.com");
         std::fs::write(&p, "hostnam = \"typo\"\n").expect("write");
-        assert!(Config::load(&Overrides {
-            config_file: Some(p),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(
+            Config::load(&Overrides {
+                config_file: Some(p),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]

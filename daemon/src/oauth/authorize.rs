@@ -19,6 +19,7 @@ use super::pages::{self, AppView, FormCtx};
 use super::par::{AuthParams, REQUEST_URI_PREFIX, ResponseMode};
 use super::{Form, issuer, jose, store, token};
 use crate::context::AppState;
+use crate::store::accounts::AccountRow;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -41,7 +42,12 @@ struct PageError {
 }
 
 impl PageError {
-    fn new(status: StatusCode, title: &'static str, message: impl Into<String>, code: &'static str) -> Self {
+    fn new(
+        status: StatusCode,
+        title: &'static str,
+        message: impl Into<String>,
+        code: &'static str,
+    ) -> Self {
         PageError {
             status,
             title,
@@ -50,7 +56,12 @@ impl PageError {
         }
     }
     fn request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "This sign-in request cannot be used", message, "invalid_request")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            message,
+            "invalid_request",
+        )
     }
     fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(cause = %cause, "authorization page failed");
@@ -78,11 +89,10 @@ fn server_host(state: &AppState) -> String {
     url::Url::parse(&state.public_url)
         .ok()
         .and_then(|u| {
-            u.host_str()
-                .map(|h| match u.port() {
-                    Some(p) => format!("{h}:{p}"),
-                    None => h.to_string(),
-                })
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
         })
         .unwrap_or_else(|| state.config.hostname.clone())
 }
@@ -96,7 +106,11 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim().to_string())
-        .filter(|v| (20..=100).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            (20..=100).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 fn device_id(cookie_value: &str) -> String {
@@ -135,12 +149,7 @@ struct Loaded {
 }
 
 /// Find the request, give it to this browser (or refuse another one), load its client.
-async fn load(
-    state: &AppState,
-    form: &Form,
-    device: &str,
-    now: i64,
-) -> Result<Loaded, PageError> {
+async fn load(state: &AppState, form: &Form, device: &str, now: i64) -> Result<Loaded, PageError> {
     let Some(request_uri) = form.get("request_uri") else {
         let msg = if form.get("response_type").is_some() || form.get("redirect_uri").is_some() {
             "This server only accepts pushed authorization requests (PAR): the app must first POST its request to /oauth/par and then send you here with the request_uri it got."
@@ -167,7 +176,9 @@ async fn load(
         )
     })?;
     if row.client_id != client_id {
-        return Err(PageError::request("The link's client_id does not match its request."));
+        return Err(PageError::request(
+            "The link's client_id does not match its request.",
+        ));
     }
     if row.device_id.as_deref() != Some(device) {
         return Err(PageError::new(
@@ -178,7 +189,9 @@ async fn load(
         ));
     }
     if row.code_hash.is_some() {
-        return Err(PageError::request("This sign-in request was already answered."));
+        return Err(PageError::request(
+            "This sign-in request was already answered.",
+        ));
     }
     let params: AuthParams = serde_json::from_str(&row.parameters).map_err(PageError::internal)?;
     let client = state
@@ -190,15 +203,27 @@ async fn load(
             PageError::new(
                 StatusCode::BAD_GATEWAY,
                 "The app could not be verified",
-                format!("This server could not load the app's information: {}", e.description),
+                format!(
+                    "This server could not load the app's information: {}",
+                    e.description
+                ),
                 e.code.as_str(),
             )
         })?;
-    Ok(Loaded { row, params, client })
+    Ok(Loaded {
+        row,
+        params,
+        client,
+    })
 }
 
 fn app_view(state: &AppState, client: &Client) -> AppView {
-    let trusted = state.config.oauth.trusted_clients.iter().any(|c| *c == client.id);
+    let trusted = state
+        .config
+        .oauth
+        .trusted_clients
+        .iter()
+        .any(|c| *c == client.id);
     let name = if client.localhost {
         "Development app".to_string()
     } else {
@@ -226,12 +251,16 @@ fn form_ctx(state: &AppState, l: &Loaded, device: &str) -> FormCtx {
     }
 }
 
-fn hint_matches(hint: &str, account: &store::AccountRow) -> bool {
+fn hint_matches(hint: &str, account: &AccountRow) -> bool {
     let h = hint.trim().trim_start_matches('@').to_ascii_lowercase();
-    account.did == hint.trim() || account.handle.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&h))
+    account.did == hint.trim()
+        || account
+            .handle
+            .as_deref()
+            .is_some_and(|x| x.eq_ignore_ascii_case(&h))
 }
 
-fn account_label(a: &store::AccountRow) -> String {
+fn account_label(a: &AccountRow) -> String {
     match &a.handle {
         Some(h) => format!("@{h}"),
         None => a.did.clone(),
@@ -264,7 +293,11 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -
         Err(e) => e.render(&state),
     };
     if fresh {
-        set_device_cookie(&mut res, &cookie_value, issuer(&state).starts_with("https:"));
+        set_device_cookie(
+            &mut res,
+            &cookie_value,
+            issuer(&state).starts_with("https:"),
+        );
     }
     res
 }
@@ -275,31 +308,41 @@ async fn show(state: &AppState, uri: &Uri, device: &str, now: i64) -> Result<Res
     let l = load(state, &form, device, now).await?;
     let force_signin = form.get("view") == Some("signin")
         || (l.params.prompt.as_deref() == Some("login") && l.row.did.is_none());
-    let mut account: Option<store::AccountRow> = None;
+    let mut account: Option<AccountRow> = None;
     if !force_signin {
         if let Some(did) = &l.row.did {
             account = store::find_account(&state.db, did.clone()).await?;
         } else {
             let remembered = store::device_accounts(&state.db, device.to_string(), now).await?;
             account = remembered.into_iter().find(|a| {
-                !a.takendown
-                    && !a.deactivated
-                    && l.params.login_hint.as_deref().is_none_or(|h| hint_matches(h, a))
+                a.is_active()
+                    && l.params
+                        .login_hint
+                        .as_deref()
+                        .is_none_or(|h| hint_matches(h, a))
             });
             if let Some(a) = &account {
-                store::set_request_account(&state.db, l.row.id.clone(), Some(a.did.clone())).await?;
+                store::set_request_account(&state.db, l.row.id.clone(), Some(a.did.clone()))
+                    .await?;
             }
         }
     }
     if l.params.prompt.as_deref() == Some("none") {
-        let error = if account.is_some() { "consent_required" } else { "login_required" };
+        let error = if account.is_some() {
+            "consent_required"
+        } else {
+            "login_required"
+        };
         store::delete_request(&state.db, l.row.id.clone()).await?;
         return Ok(to_client(
             state,
             &l.params,
             vec![
                 ("error", error.to_string()),
-                ("error_description", "this server needs the user to sign in and approve".into()),
+                (
+                    "error_description",
+                    "this server needs the user to sign in and approve".into(),
+                ),
             ],
         ));
     }
@@ -326,7 +369,7 @@ async fn show(state: &AppState, uri: &Uri, device: &str, now: i64) -> Result<Res
     }
 }
 
-fn consent_page(app: &AppView, ctx: &FormCtx, a: &store::AccountRow, l: &Loaded) -> Response {
+fn consent_page(app: &AppView, ctx: &FormCtx, a: &AccountRow, l: &Loaded) -> Response {
     let scopes: Vec<String> = l.params.scope.split(' ').map(str::to_string).collect();
     pages::respond(
         StatusCode::OK,
@@ -361,7 +404,12 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     site_ok && origin_ok
 }
 
-async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8], now: i64) -> Result<Response, PageError> {
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<Response, PageError> {
     if !same_origin(state, headers) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
@@ -401,7 +449,9 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8], now: i64) ->
         see_other(&location)
     };
     match form.get("action") {
-        Some("signin") => sign_in(state, &form, &l, &device, now).await.map(|r| r.unwrap_or_else(back_to_page)),
+        Some("signin") => sign_in(state, &form, &l, &device, now)
+            .await
+            .map(|r| r.unwrap_or_else(back_to_page)),
         Some("switch") => {
             store::forget_device(&state.db, device.clone()).await?;
             store::set_request_account(&state.db, l.row.id.clone(), None).await?;
@@ -419,7 +469,10 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: &[u8], now: i64) ->
                 &l.params,
                 vec![
                     ("error", Code::AccessDenied.as_str().to_string()),
-                    ("error_description", "The user declined to authorize this app".into()),
+                    (
+                        "error_description",
+                        "The user declined to authorize this app".into(),
+                    ),
                 ],
             ))
         }
@@ -454,10 +507,16 @@ async fn sign_in(
         )
     };
     if identifier.is_empty() || password.is_empty() {
-        return Ok(Some(again("Enter your handle or email and your password.", StatusCode::BAD_REQUEST)));
+        return Ok(Some(again(
+            "Enter your handle or email and your password.",
+            StatusCode::BAD_REQUEST,
+        )));
     }
     if identifier.len() > 256 || password.len() > 1024 {
-        return Ok(Some(again("That handle or password is too long.", StatusCode::BAD_REQUEST)));
+        return Ok(Some(again(
+            "That handle or password is too long.",
+            StatusCode::BAD_REQUEST,
+        )));
     }
     let account = store::find_account(&state.db, identifier.clone()).await?;
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -484,10 +543,13 @@ async fn sign_in(
             StatusCode::BAD_REQUEST,
         )));
     }
-    if account.takendown {
-        return Ok(Some(again("This account has been taken down.", StatusCode::FORBIDDEN)));
+    if account.takedown_ref.is_some() {
+        return Ok(Some(again(
+            "This account has been taken down.",
+            StatusCode::FORBIDDEN,
+        )));
     }
-    if account.deactivated {
+    if account.deactivated_at.is_some() {
         return Ok(Some(again(
             "This account is deactivated. Reactivate it before signing in to apps.",
             StatusCode::FORBIDDEN,
@@ -518,7 +580,7 @@ async fn allow(state: &AppState, l: &Loaded, now: i64) -> Result<Response, PageE
         .clone()
         .ok_or_else(|| PageError::request("Sign in before approving."))?;
     match store::find_account(&state.db, did).await? {
-        Some(a) if !a.takendown && !a.deactivated => {}
+        Some(a) if a.is_active() => {}
         _ => {
             return Err(PageError::new(
                 StatusCode::FORBIDDEN,
@@ -537,7 +599,9 @@ async fn allow(state: &AppState, l: &Loaded, now: i64) -> Result<Response, PageE
     )
     .await?
     {
-        return Err(PageError::request("This sign-in request was already answered."));
+        return Err(PageError::request(
+            "This sign-in request was already answered.",
+        ));
     }
     Ok(to_client(state, &l.params, vec![("code", code)]))
 }
@@ -557,7 +621,11 @@ fn see_other(location: &str) -> Response {
 }
 
 /// Send the authorization response back to the app (its redirect_uri was checked at PAR).
-fn to_client(state: &AppState, params: &AuthParams, mut fields: Vec<(&'static str, String)>) -> Response {
+fn to_client(
+    state: &AppState,
+    params: &AuthParams,
+    mut fields: Vec<(&'static str, String)>,
+) -> Response {
     fields.push(("state", params.state.clone()));
     fields.push(("iss", issuer(state).to_string()));
     let Ok(mut url) = url::Url::parse(&params.redirect_uri) else {
@@ -594,7 +662,10 @@ fn to_client(state: &AppState, params: &AuthParams, mut fields: Vec<(&'static st
 mod tests {
     #[test]
     fn dummy_hash_is_a_valid_phc_string_that_matches_nothing_typed() {
-        assert!(!crate::auth::password::verify("password", super::DUMMY_HASH));
+        assert!(!crate::auth::password::verify(
+            "password",
+            super::DUMMY_HASH
+        ));
         assert!(argon2::password_hash::phc::PasswordHash::new(super::DUMMY_HASH).is_ok());
     }
 }

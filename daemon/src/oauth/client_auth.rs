@@ -160,7 +160,11 @@ pub async fn authenticate(
         .claim_str("jti")
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or_else(|| bad("jti is required (1 to 256 characters)".into()))?;
-    let once_key = format!("assertion:{}:{}", jose::sha256_b64(id), jose::sha256_b64(jti));
+    let once_key = format!(
+        "assertion:{}:{}",
+        jose::sha256_b64(id),
+        jose::sha256_b64(jti)
+    );
     if !store::use_once(db, once_key, exp + SKEW).await? {
         return Err(OAuthError::new(
             Code::InvalidClient,

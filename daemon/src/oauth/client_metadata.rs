@@ -180,7 +180,11 @@ impl Client {
     }
 
     /// The metadata of a development client (nothing fetched).
-    pub fn localhost(id: &str, redirect_uris: Vec<String>, scope_value: &str) -> Result<Client, OAuthError> {
+    pub fn localhost(
+        id: &str,
+        redirect_uris: Vec<String>,
+        scope_value: &str,
+    ) -> Result<Client, OAuthError> {
         let scopes = scope::parse(scope_value).map_err(OAuthError::invalid_client)?;
         if !scopes.iter().any(|s| s == scope::ATPROTO) {
             return Err(OAuthError::new(
@@ -277,7 +281,11 @@ struct Document {
 #[derive(Debug)]
 pub enum Validated {
     Ready(Client),
-    NeedsJwks { client: Client, jwks_uri: Url, alg: String },
+    NeedsJwks {
+        client: Client,
+        jwks_uri: Url,
+        alg: String,
+    },
 }
 
 fn invalid(m: impl Into<String>) -> OAuthError {
@@ -361,7 +369,13 @@ pub fn validate(client_id: &Url, doc: Value) -> Result<Validated, OAuthError> {
     }
     let name = doc
         .client_name
-        .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(80).collect::<String>())
+        .map(|n| {
+            n.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(80)
+                .collect::<String>()
+        })
         .filter(|n| !n.is_empty());
     let mut client = Client {
         id: client_id.to_string(),
@@ -389,7 +403,8 @@ pub fn validate(client_id: &Url, doc: Value) -> Result<Validated, OAuthError> {
             let alg = doc.token_endpoint_auth_signing_alg.ok_or_else(|| {
                 invalid("token_endpoint_auth_signing_alg is required with private_key_jwt")
             })?;
-            jose::alg_curve(&alg).map_err(|e| invalid(format!("token_endpoint_auth_signing_alg: {e}")))?;
+            jose::alg_curve(&alg)
+                .map_err(|e| invalid(format!("token_endpoint_auth_signing_alg: {e}")))?;
             match (doc.jwks, doc.jwks_uri) {
                 (Some(_), Some(_)) => Err(invalid("give jwks or jwks_uri, not both")),
                 (None, None) => Err(invalid("a confidential client needs jwks or jwks_uri")),
@@ -486,7 +501,10 @@ fn check_redirect(client_id: &Url, app_type: AppType, r: &str) -> Result<(), OAu
                     reversed.join(".")
                 )));
             }
-            if r.len() <= scheme.len() + 1 || !r[scheme.len() + 1..].starts_with('/') || r[scheme.len() + 1..].starts_with("//") {
+            if r.len() <= scheme.len() + 1
+                || !r[scheme.len() + 1..].starts_with('/')
+                || r[scheme.len() + 1..].starts_with("//")
+            {
                 return Err(bad("a custom scheme must be followed by :/ and a path"));
             }
             Ok(())
@@ -560,7 +578,10 @@ mod tests {
             assert!(parse_client_id(bad).is_err(), "{bad}");
         }
         match parse_client_id("http://localhost").expect("bare localhost") {
-            ClientIdKind::Localhost { redirect_uris, scope } => {
+            ClientIdKind::Localhost {
+                redirect_uris,
+                scope,
+            } => {
                 assert_eq!(redirect_uris, vec!["http://127.0.0.1/", "http://[::1]/"]);
                 assert_eq!(scope, "atproto");
             }
@@ -610,9 +631,17 @@ mod tests {
     fn native_redirects() {
         let mut d = doc();
         d["application_type"] = json!("native");
-        d["redirect_uris"] = json!(["com.example.app:/callback", "https://app.example.com/cb", "http://127.0.0.1/cb"]);
+        d["redirect_uris"] = json!([
+            "com.example.app:/callback",
+            "https://app.example.com/cb",
+            "http://127.0.0.1/cb"
+        ]);
         client(d).expect("native redirects");
-        for bad in ["com.example.evil:/cb", "com.example.app://cb", "https://evil.example.com/cb"] {
+        for bad in [
+            "com.example.evil:/cb",
+            "com.example.app://cb",
+            "https://evil.example.com/cb",
+        ] {
             let mut d = doc();
             d["application_type"] = json!("native");
             d["redirect_uris"] = json!([bad]);
@@ -650,7 +679,10 @@ mod tests {
         let mut uri = d.clone();
         uri.as_object_mut().map(|o| o.remove("jwks"));
         uri["jwks_uri"] = json!("https://app.example.com/jwks.json");
-        assert!(matches!(validate(&id(), uri), Ok(Validated::NeedsJwks { .. })));
+        assert!(matches!(
+            validate(&id(), uri),
+            Ok(Validated::NeedsJwks { .. })
+        ));
     }
 
     #[test]
@@ -659,8 +691,12 @@ mod tests {
         assert!(c.redirect_allowed("https://app.example.com/callback"));
         assert!(!c.redirect_allowed("https://app.example.com/callback?x=1"));
         assert!(!c.redirect_allowed("https://app.example.com/other"));
-        let l = Client::localhost("http://localhost", vec!["http://127.0.0.1/cb".into()], "atproto")
-            .expect("localhost");
+        let l = Client::localhost(
+            "http://localhost",
+            vec!["http://127.0.0.1/cb".into()],
+            "atproto",
+        )
+        .expect("localhost");
         assert!(l.redirect_allowed("http://127.0.0.1:61234/cb"));
         assert!(l.redirect_allowed("http://127.0.0.1/cb"));
         assert!(!l.redirect_allowed("http://127.0.0.1:61234/other"));

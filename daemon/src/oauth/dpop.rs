@@ -75,8 +75,8 @@ impl NonceSource {
     }
 
     fn for_window(&self, window: i64) -> String {
-        use hmac::{KeyInit, Mac};
         use base64::Engine;
+        use hmac::{KeyInit, Mac};
         let mut mac = match <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&*self.secret) {
             Ok(m) => m,
             // HMAC takes keys of any length; this arm cannot be reached.
@@ -95,9 +95,9 @@ impl NonceSource {
     /// Whether `nonce` is the current or the previous window's.
     pub fn is_valid(&self, nonce: &str, now: i64) -> bool {
         let w = now.div_euclid(self.period);
-        [w, w - 1]
-            .iter()
-            .any(|&x| crate::auth::constant_time_eq(self.for_window(x).as_bytes(), nonce.as_bytes()))
+        [w, w - 1].iter().any(|&x| {
+            crate::auth::constant_time_eq(self.for_window(x).as_bytes(), nonce.as_bytes())
+        })
     }
 
     /// How long a proof made now with a valid nonce can stay acceptable.
@@ -213,7 +213,9 @@ pub fn verify(
             expect.url
         )));
     }
-    let iat = jws.claim_secs("iat").ok_or_else(|| bad("iat is required"))?;
+    let iat = jws
+        .claim_secs("iat")
+        .ok_or_else(|| bad("iat is required"))?;
     if (iat - now).abs() > IAT_SKEW_SECS {
         return Err(bad(
             "iat is too far from the server's time (more than 5 minutes)",
@@ -326,7 +328,11 @@ mod tests {
     const URL: &str = "https://pds.example.com/oauth/token";
 
     fn setup() -> (NonceSource, ReplayCache, i64) {
-        (NonceSource::new([9u8; 32], 60), ReplayCache::default(), crate::auth::jwt::now_secs())
+        (
+            NonceSource::new([9u8; 32], 60),
+            ReplayCache::default(),
+            crate::auth::jwt::now_secs(),
+        )
     }
 
     fn expect(token: Option<&str>) -> Expect<'_> {
@@ -388,21 +394,46 @@ mod tests {
         let k = Keypair::generate(Curve::P256);
         let cases: Vec<(String, &str)> = vec![
             (proof(&k, "GET", URL, Some(&n), None), "htm"),
-            (proof(&k, "POST", "https://pds.example.com/oauth/par", Some(&n), None), "htu"),
-            (proof(&k, "POST", "https://evil.example.com/oauth/token", Some(&n), None), "htu"),
             (
-                proof_with(&k, "POST", URL, Some(&n), None, |c| c["iat"] = json!(now - 3600)),
+                proof(
+                    &k,
+                    "POST",
+                    "https://pds.example.com/oauth/par",
+                    Some(&n),
+                    None,
+                ),
+                "htu",
+            ),
+            (
+                proof(
+                    &k,
+                    "POST",
+                    "https://evil.example.com/oauth/token",
+                    Some(&n),
+                    None,
+                ),
+                "htu",
+            ),
+            (
+                proof_with(&k, "POST", URL, Some(&n), None, |c| {
+                    c["iat"] = json!(now - 3600)
+                }),
                 "iat",
             ),
             (
-                proof_with(&k, "POST", URL, Some(&n), None, |c| c["iat"] = json!(now + 3600)),
+                proof_with(&k, "POST", URL, Some(&n), None, |c| {
+                    c["iat"] = json!(now + 3600)
+                }),
                 "iat",
             ),
-            (proof_with(&k, "POST", URL, Some(&n), None, |c| {
-                if let Some(o) = c.as_object_mut() {
-                    o.remove("jti");
-                }
-            }), "jti"),
+            (
+                proof_with(&k, "POST", URL, Some(&n), None, |c| {
+                    if let Some(o) = c.as_object_mut() {
+                        o.remove("jti");
+                    }
+                }),
+                "jti",
+            ),
         ];
         for (p, what) in cases {
             let e = verify(&p, expect(None), &nonces, &replay, now).unwrap_err();
@@ -410,15 +441,19 @@ mod tests {
         }
         // ath: required with a token, must match it.
         let p = proof(&k, "POST", URL, Some(&n), None);
-        assert!(verify(&p, expect(Some("tok")), &nonces, &replay, now)
-            .unwrap_err()
-            .to_string()
-            .contains("ath"));
+        assert!(
+            verify(&p, expect(Some("tok")), &nonces, &replay, now)
+                .unwrap_err()
+                .to_string()
+                .contains("ath")
+        );
         let p = proof(&k, "POST", URL, Some(&n), Some("other"));
-        assert!(verify(&p, expect(Some("tok")), &nonces, &replay, now)
-            .unwrap_err()
-            .to_string()
-            .contains("ath"));
+        assert!(
+            verify(&p, expect(Some("tok")), &nonces, &replay, now)
+                .unwrap_err()
+                .to_string()
+                .contains("ath")
+        );
         let p = proof(&k, "POST", URL, Some(&n), Some("tok"));
         verify(&p, expect(Some("tok")), &nonces, &replay, now).expect("matching ath");
         // Query strings and default ports do not matter; scheme and path do.
@@ -434,10 +469,12 @@ mod tests {
             &header,
             &json!({"jti": "a", "htm": "POST", "htu": URL, "iat": now, "nonce": n}),
         );
-        assert!(verify(&t, expect(None), &nonces, &replay, now)
-            .unwrap_err()
-            .to_string()
-            .contains("typ"));
+        assert!(
+            verify(&t, expect(None), &nonces, &replay, now)
+                .unwrap_err()
+                .to_string()
+                .contains("typ")
+        );
     }
 
     #[test]
@@ -446,7 +483,8 @@ mod tests {
         let n = nonces.current(now);
         let k = Keypair::generate(Curve::P256);
         let other = Keypair::generate(Curve::P256);
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jose::public_jwk(&other.public())});
+        let header =
+            json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jose::public_jwk(&other.public())});
         let t = jose::test_support::sign(
             &k,
             &header,

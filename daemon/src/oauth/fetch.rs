@@ -146,9 +146,8 @@ impl Resolve for PublicOnlyResolver {
         let host = name.as_str().to_string();
         let allow_loopback = self.allow_loopback;
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addrs.is_empty() {
                 return Err(format!("{host} has no address").into());
             }
@@ -161,7 +160,8 @@ impl Resolve for PublicOnlyResolver {
                         host: host.clone(),
                         ip: a.ip(),
                         kind,
-                    }) as Box<dyn std::error::Error + Send + Sync>);
+                    })
+                        as Box<dyn std::error::Error + Send + Sync>);
                 }
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -209,7 +209,11 @@ impl ClientFetcher {
 
     fn build(cfg: &OAuthConfig, allow_loopback: bool) -> Result<Self, String> {
         let http = reqwest::Client::builder()
-            .user_agent(concat!("pdsd/", env!("CARGO_PKG_VERSION"), " (OAuth client metadata)"))
+            .user_agent(concat!(
+                "pdsd/",
+                env!("CARGO_PKG_VERSION"),
+                " (OAuth client metadata)"
+            ))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .https_only(!allow_loopback)
@@ -253,10 +257,9 @@ impl ClientFetcher {
         if let Some(c) = self.cached(client_id, now) {
             return Ok(c);
         }
-        let (doc, ttl) = self
-            .get_json(&url)
-            .await
-            .map_err(|e| OAuthError::invalid_client(format!("cannot use client metadata at {url}: {e}")))?;
+        let (doc, ttl) = self.get_json(&url).await.map_err(|e| {
+            OAuthError::invalid_client(format!("cannot use client metadata at {url}: {e}"))
+        })?;
         let client = match client_metadata::validate(&url, doc)? {
             Validated::Ready(c) => c,
             Validated::NeedsJwks {
@@ -359,7 +362,12 @@ impl ClientFetcher {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if mime != "application/json" {
             return Err(FetchError::ContentType(ct.chars().take(64).collect()));
         }
@@ -417,7 +425,10 @@ pub fn cache_ttl(h: &HeaderMap, max: i64) -> i64 {
         for d in cc.split(',') {
             let d = d.trim().to_ascii_lowercase();
             let (k, v) = match d.split_once('=') {
-                Some((k, v)) => (k.trim().to_string(), Some(v.trim().trim_matches('"').to_string())),
+                Some((k, v)) => (
+                    k.trim().to_string(),
+                    Some(v.trim().trim_matches('"').to_string()),
+                ),
                 None => (d.clone(), None),
             };
             match (k.as_str(), v) {
@@ -455,17 +466,44 @@ mod tests {
     #[test]
     fn address_classes() {
         let refused = [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-            "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
-            "192.0.2.1", "198.18.0.1", "::1", "::", "fc00::1", "fd12::1", "fe80::1",
-            "ff02::1", "2001:db8::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "64:ff9b::a00:1", "2002:c0a8:101::1", "2001::1", "::10.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:c0a8:101::1",
+            "2001::1",
+            "::10.0.0.1",
         ];
         for ip in refused {
             let parsed: IpAddr = ip.parse().expect("ip");
             assert!(non_public_kind(parsed).is_some(), "{ip} must be refused");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             let parsed: IpAddr = ip.parse().expect("ip");
             assert_eq!(non_public_kind(parsed), None, "{ip} is public");
         }
@@ -482,13 +520,40 @@ mod tests {
     #[test]
     fn caching_rules() {
         assert_eq!(cache_ttl(&headers(&[]), 600), 600);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "max-age=60")]), 600), 60);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "public, max-age=86400")]), 600), 600);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "max-age=60"), ("age", "50")]), 600), 10);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "max-age=60, s-maxage=30")]), 600), 30);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "no-store")]), 600), 0);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "no-cache, max-age=60")]), 600), 0);
-        assert_eq!(cache_ttl(&headers(&[("cache-control", "max-age=-5")]), 600), 0);
+        assert_eq!(
+            cache_ttl(&headers(&[("cache-control", "max-age=60")]), 600),
+            60
+        );
+        assert_eq!(
+            cache_ttl(&headers(&[("cache-control", "public, max-age=86400")]), 600),
+            600
+        );
+        assert_eq!(
+            cache_ttl(
+                &headers(&[("cache-control", "max-age=60"), ("age", "50")]),
+                600
+            ),
+            10
+        );
+        assert_eq!(
+            cache_ttl(
+                &headers(&[("cache-control", "max-age=60, s-maxage=30")]),
+                600
+            ),
+            30
+        );
+        assert_eq!(
+            cache_ttl(&headers(&[("cache-control", "no-store")]), 600),
+            0
+        );
+        assert_eq!(
+            cache_ttl(&headers(&[("cache-control", "no-cache, max-age=60")]), 600),
+            0
+        );
+        assert_eq!(
+            cache_ttl(&headers(&[("cache-control", "max-age=-5")]), 600),
+            0
+        );
         assert_eq!(
             cache_ttl(
                 &headers(&[
@@ -513,7 +578,10 @@ mod tests {
             "https://[::1]/x.json",
             "https://[::ffff:10.0.0.1]/x.json",
         ] {
-            let e = f.get_json(&Url::parse(url).expect("url")).await.unwrap_err();
+            let e = f
+                .get_json(&Url::parse(url).expect("url"))
+                .await
+                .unwrap_err();
             assert!(matches!(e, FetchError::Refused { .. }), "{url}: {e}");
         }
         let e = f
@@ -521,7 +589,10 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, FetchError::NotHttps), "{e}");
-        let e = f.client("https://localhost/oauth-client-metadata.json", 0).await.unwrap_err();
+        let e = f
+            .client("https://localhost/oauth-client-metadata.json", 0)
+            .await
+            .unwrap_err();
         assert_eq!(e.code, Code::InvalidClient);
         assert!(e.description.contains("loopback"), "{}", e.description);
     }

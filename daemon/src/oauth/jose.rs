@@ -333,7 +333,10 @@ mod tests {
             let parsed = parse_jwk(&jwk).expect("jwk");
             assert_eq!(parsed.key, k.public());
             let t = sign(&k, &json!({"alg": curve.jwt_alg()}), &json!({"a": 1}));
-            Jws::parse(&t).expect("parse").verify(&parsed.key).expect("verify");
+            Jws::parse(&t)
+                .expect("parse")
+                .verify(&parsed.key)
+                .expect("verify");
             let other = Keypair::generate(curve);
             assert_eq!(
                 Jws::parse(&t).expect("parse").verify(&other.public()),
@@ -353,7 +356,12 @@ mod tests {
     #[test]
     fn refusals_name_the_problem() {
         assert!(matches!(alg_curve("EdDSA"), Err(JoseError::EdDsa(_))));
-        assert!(alg_curve("EdDSA").unwrap_err().to_string().contains("Ed25519"));
+        assert!(
+            alg_curve("EdDSA")
+                .unwrap_err()
+                .to_string()
+                .contains("Ed25519")
+        );
         assert!(matches!(alg_curve("none"), Err(JoseError::Algorithm(_))));
         assert!(matches!(alg_curve("HS256"), Err(JoseError::Algorithm(_))));
         assert!(matches!(alg_curve("RS256"), Err(JoseError::Algorithm(_))));
@@ -362,7 +370,12 @@ mod tests {
         let k = Keypair::generate(Curve::P256);
         let mut with_d = public_jwk(&k.public());
         with_d["d"] = json!("AAAA");
-        assert!(parse_jwk(&with_d).unwrap_err().to_string().contains("private"));
+        assert!(
+            parse_jwk(&with_d)
+                .unwrap_err()
+                .to_string()
+                .contains("private")
+        );
         let mut wrong_alg = public_jwk(&k.public());
         wrong_alg["alg"] = json!("ES256K");
         assert!(matches!(
@@ -390,7 +403,8 @@ mod tests {
     fn rfc9449_example_proof_verifies_and_has_the_published_thumbprint() {
         let jws = Jws::parse(RFC9449_PROOF).expect("parse");
         let jwk = parse_jwk(jws.header.get("jwk").expect("jwk")).expect("key");
-        jws.verify(&jwk.key).expect("signature from the RFC verifies");
+        jws.verify(&jwk.key)
+            .expect("signature from the RFC verifies");
         assert_eq!(thumbprint(&jwk.key), RFC9449_JKT);
         assert_eq!(jws.claim_str("htm"), Some("POST"));
         assert_eq!(jws.claim_secs("iat"), Some(1_562_262_616));

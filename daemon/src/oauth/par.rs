@@ -94,7 +94,11 @@ async fn push(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
                 ),
             ));
         }
-        None => return Err(OAuthError::invalid_request("response_type is required (code)")),
+        None => {
+            return Err(OAuthError::invalid_request(
+                "response_type is required (code)",
+            ));
+        }
     }
     let redirect_uri = form
         .get("redirect_uri")
@@ -105,18 +109,27 @@ async fn push(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
             redirect_uri.chars().take(200).collect::<String>()
         )));
     }
-    let scope_param = form
-        .get("scope")
-        .ok_or_else(|| OAuthError::new(Code::InvalidScope, "scope is required (it must include atproto)"))?;
+    let scope_param = form.get("scope").ok_or_else(|| {
+        OAuthError::new(
+            Code::InvalidScope,
+            "scope is required (it must include atproto)",
+        )
+    })?;
     let scopes = scope::parse(scope_param).map_err(|e| OAuthError::new(Code::InvalidScope, e))?;
-    scope::check_request(&scopes, &client.scopes).map_err(|e| OAuthError::new(Code::InvalidScope, e))?;
+    scope::check_request(&scopes, &client.scopes)
+        .map_err(|e| OAuthError::new(Code::InvalidScope, e))?;
     let state_param = form
         .get("state")
         .ok_or_else(|| OAuthError::invalid_request("state is required"))?;
     if state_param.len() > 1024 {
-        return Err(OAuthError::invalid_request("state is too long (1024 characters at most)"));
+        return Err(OAuthError::invalid_request(
+            "state is too long (1024 characters at most)",
+        ));
     }
-    pkce::check_challenge(form.get("code_challenge_method"), form.get("code_challenge"))?;
+    pkce::check_challenge(
+        form.get("code_challenge_method"),
+        form.get("code_challenge"),
+    )?;
     let code_challenge = form.get("code_challenge").unwrap_or_default().to_string();
     let response_mode = match form.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
@@ -152,7 +165,9 @@ async fn push(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
         }
     };
     if client.is_confidential() && auth == ClientAuth::None {
-        return Err(OAuthError::invalid_client("confidential clients must authenticate"));
+        return Err(OAuthError::invalid_client(
+            "confidential clients must authenticate",
+        ));
     }
 
     let params = AuthParams {

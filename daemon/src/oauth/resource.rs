@@ -33,7 +33,12 @@ fn www_authenticate(error: &str, description: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(r#"DPoP algs="ES256 ES256K""#))
 }
 
-fn fail(state: &AppState, status: StatusCode, error: &'static str, description: String) -> XrpcError {
+fn fail(
+    state: &AppState,
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+) -> XrpcError {
     fail_with(state, status, error, description, error)
 }
 
@@ -45,8 +50,10 @@ fn fail_with(
     www_error: &str,
 ) -> XrpcError {
     let nonce = state.oauth.nonces.current(crate::auth::jwt::now_secs());
-    let mut e = XrpcError::new(status, error, description.clone())
-        .with_header(header::WWW_AUTHENTICATE, www_authenticate(www_error, &description));
+    let mut e = XrpcError::new(status, error, description.clone()).with_header(
+        header::WWW_AUTHENTICATE,
+        www_authenticate(www_error, &description),
+    );
     if let Ok(v) = HeaderValue::from_str(&nonce) {
         e = e.with_header(DPOP_NONCE, v);
     }
@@ -59,18 +66,29 @@ fn fail_with(
 /// Authenticate an XRPC request that carries a DPoP-bound OAuth access token.
 pub async fn verify_dpop_access(state: &AppState, parts: &Parts) -> Result<AccessAuth, XrpcError> {
     let now = crate::auth::jwt::now_secs();
-    let unauthorized = |error: &'static str, d: String| fail(state, StatusCode::UNAUTHORIZED, error, d);
+    let unauthorized =
+        |error: &'static str, d: String| fail(state, StatusCode::UNAUTHORIZED, error, d);
     let value = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized("invalid_token", "Authorization header is missing or not text".into()))?;
+        .ok_or_else(|| {
+            unauthorized(
+                "invalid_token",
+                "Authorization header is missing or not text".into(),
+            )
+        })?;
     let access_token = value
         .get(..5)
         .filter(|s| s.eq_ignore_ascii_case("dpop "))
         .map(|_| value[5..].trim())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthorized("invalid_token", "expected Authorization: DPoP <token>".into()))?;
+        .ok_or_else(|| {
+            unauthorized(
+                "invalid_token",
+                "expected Authorization: DPoP <token>".into(),
+            )
+        })?;
     let claims = token::verify_access(state.oauth.token_key(), access_token, now).map_err(|e| {
         let d = match e {
             token::AccessTokenError::Expired => "access token has expired; refresh it".to_string(),
@@ -139,8 +157,11 @@ pub async fn verify_dpop_access(state: &AppState, parts: &Parts) -> Result<Acces
                 "the account no longer exists".into(),
             ));
         }
-        Some(a) if a.takendown => {
-            return Err(XrpcError::named("AccountTakedown", "Account has been taken down"));
+        Some(a) if a.takedown_ref.is_some() => {
+            return Err(XrpcError::named(
+                "AccountTakedown",
+                "Account has been taken down",
+            ));
         }
         Some(_) => {}
     }

@@ -5,8 +5,8 @@
 //! access away), but the answer carries a fresh DPoP nonce like every OAuth answer.
 
 use super::client_auth::{self, ClientAuth};
-use super::{Form, finish, issuer, store, token};
 use super::error::OAuthError;
+use super::{Form, finish, issuer, store, token};
 use crate::context::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -20,7 +20,11 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
     finish(&state, r)
 }
 
-async fn revoke(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+async fn revoke(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
     let now = crate::auth::jwt::now_secs();
     let form = Form::parse(headers, body)?;
     let presented = form

@@ -37,7 +37,9 @@ pub fn parse(s: &str) -> Result<Vec<String>, String> {
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
         {
-            return Err(format!("scope value {v:?} has characters OAuth does not allow"));
+            return Err(format!(
+                "scope value {v:?} has characters OAuth does not allow"
+            ));
         }
         if !out.iter().any(|o| o == v) {
             out.push(v.to_string());
@@ -84,15 +86,15 @@ pub fn describe(scope: &str) -> (&'static str, &'static str) {
              read and change your preferences. It cannot change your handle, email or \
              password, and cannot delete or move your account.",
         ),
-        CHAT => (
-            "Direct messages",
-            "Read and send your direct messages.",
-        ),
+        CHAT => ("Direct messages", "Read and send your direct messages."),
         EMAIL => (
             "Your email address",
             "See the email address of your account and whether it is confirmed.",
         ),
-        _ => ("Unknown permission", "This server does not know this permission."),
+        _ => (
+            "Unknown permission",
+            "This server does not know this permission.",
+        ),
     }
 }
 
@@ -127,7 +129,10 @@ mod tests {
 
     #[test]
     fn parse_and_check() {
-        assert_eq!(v("atproto transition:generic"), vec!["atproto", "transition:generic"]);
+        assert_eq!(
+            v("atproto transition:generic"),
+            vec!["atproto", "transition:generic"]
+        );
         assert_eq!(v("atproto atproto"), vec!["atproto"]);
         assert!(parse("atproto  x").is_err());
         assert!(parse("").is_err());
@@ -135,12 +140,16 @@ mod tests {
         let declared = v("atproto transition:generic transition:chat.bsky");
         check_request(&v("atproto transition:generic"), &declared).expect("ok");
         assert!(check_request(&v("transition:generic"), &declared).is_err());
-        assert!(check_request(&v("atproto transition:email"), &declared)
-            .unwrap_err()
-            .contains("not declared"));
-        assert!(check_request(&v("atproto repo:*"), &v("atproto repo:*"))
-            .unwrap_err()
-            .contains("not supported"));
+        assert!(
+            check_request(&v("atproto transition:email"), &declared)
+                .unwrap_err()
+                .contains("not declared")
+        );
+        assert!(
+            check_request(&v("atproto repo:*"), &v("atproto repo:*"))
+                .unwrap_err()
+                .contains("not supported")
+        );
         assert!(check_request(&v("atproto transition:chat.bsky"), &declared).is_err());
     }
 
@@ -148,11 +157,26 @@ mod tests {
     fn resource_access_follows_scope() {
         let generic = "atproto transition:generic";
         assert!(allows(generic, "/xrpc/com.atproto.repo.createRecord").is_ok());
-        assert_eq!(allows(generic, "/xrpc/chat.bsky.convo.listConvos"), Err(CHAT));
-        assert!(allows("atproto transition:generic transition:chat.bsky", "/xrpc/chat.bsky.convo.listConvos").is_ok());
+        assert_eq!(
+            allows(generic, "/xrpc/chat.bsky.convo.listConvos"),
+            Err(CHAT)
+        );
+        assert!(
+            allows(
+                "atproto transition:generic transition:chat.bsky",
+                "/xrpc/chat.bsky.convo.listConvos"
+            )
+            .is_ok()
+        );
         assert!(allows("atproto", "/xrpc/com.atproto.server.getSession").is_ok());
-        assert_eq!(allows("atproto", "/xrpc/com.atproto.repo.createRecord"), Err(GENERIC));
-        assert_eq!(allows("transition:generic", "/xrpc/com.atproto.repo.createRecord"), Err(ATPROTO));
+        assert_eq!(
+            allows("atproto", "/xrpc/com.atproto.repo.createRecord"),
+            Err(GENERIC)
+        );
+        assert_eq!(
+            allows("transition:generic", "/xrpc/com.atproto.repo.createRecord"),
+            Err(ATPROTO)
+        );
         for s in SUPPORTED {
             assert_ne!(describe(s).0, "Unknown permission");
         }

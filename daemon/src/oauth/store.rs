@@ -6,6 +6,7 @@
 //! check what a row allows. Codes and tokens arrive already hashed. Times are stored as
 //! RFC 3339 text (as elsewhere in the schema) and handled as Unix seconds in Rust.
 
+use crate::store::accounts::{self, AccountRow};
 use crate::store::{Db, DbError};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -100,7 +101,8 @@ pub async fn insert_request(
 
 /// Record a single-use value; false when it was already recorded (and not expired).
 pub async fn use_once(db: &Db, key: String, expires_at: i64) -> Result<bool, DbError> {
-    db.write(move |tx| use_once_in(tx.conn(), &key, expires_at)).await
+    db.write(move |tx| use_once_in(tx.conn(), &key, expires_at))
+        .await
 }
 
 fn use_once_in(c: &Connection, key: &str, expires_at: i64) -> Result<bool, DbError> {
@@ -121,7 +123,10 @@ fn cleanup(c: &Connection, now: i64) -> Result<(), DbError> {
         "DELETE FROM oauth_token WHERE expires_at < ?1 OR session_expires_at < ?1",
         [&t],
     )?;
-    c.execute("DELETE FROM oauth_device_account WHERE expires_at < ?1", [&t])?;
+    c.execute(
+        "DELETE FROM oauth_device_account WHERE expires_at < ?1",
+        [&t],
+    )?;
     Ok(())
 }
 
@@ -275,7 +280,11 @@ pub async fn claim_code(db: &Db, code_hash: String, now: i64) -> Result<CodeClai
 }
 
 /// Store a new session and record the account's approval of the client.
-pub async fn insert_token(db: &Db, row: TokenRow, client_name: Option<String>) -> Result<(), DbError> {
+pub async fn insert_token(
+    db: &Db,
+    row: TokenRow,
+    client_name: Option<String>,
+) -> Result<(), DbError> {
     db.write(move |tx| {
         let c = tx.conn();
         c.execute(
@@ -375,7 +384,9 @@ pub async fn find_refresh(db: &Db, hash: String) -> Result<RefreshLookup, DbErro
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(used.map(RefreshLookup::Used).unwrap_or(RefreshLookup::Unknown))
+        Ok(used
+            .map(RefreshLookup::Used)
+            .unwrap_or(RefreshLookup::Unknown))
     })
     .await
 }
@@ -416,72 +427,44 @@ fn delete_token_in(c: &Connection, id: &str) -> Result<usize, DbError> {
 
 /// Revoke a session (all its tokens). Returns whether it existed.
 pub async fn delete_token(db: &Db, id: String) -> Result<bool, DbError> {
-    db.write(move |tx| Ok(delete_token_in(tx.conn(), &id)? > 0)).await
+    db.write(move |tx| Ok(delete_token_in(tx.conn(), &id)? > 0))
+        .await
 }
 
-/// An account as the sign-in page needs it.
-#[derive(Clone)]
-pub struct AccountRow {
-    pub did: String,
-    pub handle: Option<String>,
-    pub email: Option<String>,
-    pub password_hash: Option<String>,
-    pub deactivated: bool,
-    pub takendown: bool,
-}
-
-impl std::fmt::Debug for AccountRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccountRow")
-            .field("did", &self.did)
-            .field("handle", &self.handle)
-            .finish_non_exhaustive()
-    }
-}
-
-fn account_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
-    Ok(AccountRow {
-        did: r.get(0)?,
-        handle: r.get(1)?,
-        email: r.get(2)?,
-        password_hash: r.get(3)?,
-        deactivated: r.get::<_, Option<String>>(4)?.is_some(),
-        takendown: r.get::<_, Option<String>>(5)?.is_some(),
-    })
-}
-
-/// An account by DID, handle or email (as typed on the sign-in page; `@` prefix allowed).
+/// An account by DID, handle or email (as typed on the sign-in page; a leading `@` is
+/// part of no email, so it marks a handle).
 pub async fn find_account(db: &Db, identifier: String) -> Result<Option<AccountRow>, DbError> {
-    let ident = identifier.trim().trim_start_matches('@').to_string();
     db.read(move |c| {
-        let sql = "SELECT did, handle, email, password_hash, deactivated_at, takedown_ref FROM account";
-        let row = if ident.starts_with("did:") {
-            c.query_row(&format!("{sql} WHERE did = ?1"), [&ident], account_from)
-        } else if ident.contains('@') {
-            c.query_row(&format!("{sql} WHERE email = ?1"), [&ident], account_from)
-        } else {
-            c.query_row(
-                &format!("{sql} WHERE handle = ?1"),
-                [ident.to_ascii_lowercase()],
-                account_from,
-            )
-        };
-        row.optional().map_err(DbError::from)
+        let ident = identifier.trim();
+        match ident.strip_prefix('@') {
+            Some(handle) => accounts::by_handle(c, handle),
+            None => accounts::by_identifier(c, ident),
+        }
     })
     .await
 }
 
 /// Accounts signed in on a browser (still valid), newest first.
-pub async fn device_accounts(db: &Db, device: String, now: i64) -> Result<Vec<AccountRow>, DbError> {
+pub async fn device_accounts(
+    db: &Db,
+    device: String,
+    now: i64,
+) -> Result<Vec<AccountRow>, DbError> {
     db.read(move |c| {
         let mut st = c.prepare(
-            "SELECT a.did, a.handle, a.email, a.password_hash, a.deactivated_at, a.takedown_ref
-             FROM oauth_device_account d JOIN account a ON a.did = d.did
-             WHERE d.device_id = ?1 AND d.expires_at >= ?2
-             ORDER BY d.signed_in_at DESC",
+            "SELECT did FROM oauth_device_account WHERE device_id = ?1 AND expires_at >= ?2
+             ORDER BY signed_in_at DESC",
         )?;
-        let rows = st.query_map(params![device, ts(now)], account_from)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(DbError::from)
+        let dids = st
+            .query_map(params![device, ts(now)], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(dids.len());
+        for did in dids {
+            if let Some(a) = accounts::by_did(c, &did)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
     })
     .await
 }
@@ -511,7 +494,10 @@ pub async fn remember_device(
 pub async fn forget_device(db: &Db, device: String) -> Result<(), DbError> {
     db.write(move |tx| {
         tx.conn()
-            .execute("DELETE FROM oauth_device_account WHERE device_id = ?1", [device])
+            .execute(
+                "DELETE FROM oauth_device_account WHERE device_id = ?1",
+                [device],
+            )
             .map(|_| ())
             .map_err(DbError::from)
     })
@@ -544,7 +530,11 @@ pub struct SessionInfo {
 }
 
 /// The apps `did` authorized that still have a live session, most recently used first.
-pub async fn list_authorizations(db: &Db, did: String, now: i64) -> Result<Vec<Authorization>, DbError> {
+pub async fn list_authorizations(
+    db: &Db,
+    did: String,
+    now: i64,
+) -> Result<Vec<Authorization>, DbError> {
     db.read(move |c| {
         let mut st = c.prepare(
             "SELECT id, client_id, scope, created_at, refreshed_at, expires_at FROM oauth_token

@@ -117,7 +117,11 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
     finish(&state, r)
 }
 
-async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+async fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
     let now = crate::auth::jwt::now_secs();
     let form = Form::parse(headers, body)?;
     let proof = check_dpop(state, headers, "/oauth/token", now)?;
@@ -177,7 +181,9 @@ async fn code_grant(
         }
     };
     if request.client_id != client.id {
-        return Err(OAuthError::invalid_grant("this code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "this code was issued to another client",
+        ));
     }
     let started = ClientAuth::from_json(&request.client_auth);
     if !client_auth::same_binding(&started, &auth) {
@@ -185,7 +191,8 @@ async fn code_grant(
             "the client must authenticate as it did in the authorization request (same method and key)",
         ));
     }
-    let params: AuthParams = serde_json::from_str(&request.parameters).map_err(OAuthError::internal)?;
+    let params: AuthParams =
+        serde_json::from_str(&request.parameters).map_err(OAuthError::internal)?;
     match form.get("redirect_uri") {
         Some(r) if r == params.redirect_uri => {}
         Some(_) => {
@@ -214,7 +221,8 @@ async fn code_grant(
     check_account(state, &did).await?;
 
     let refresh = super::random_token()?;
-    let (expires_at, session_expires_at) = refresh_lifetime(state, client.is_confidential(), now, None);
+    let (expires_at, session_expires_at) =
+        refresh_lifetime(state, client.is_confidential(), now, None);
     let row = store::TokenRow {
         id: super::random_token()?,
         did,
@@ -231,7 +239,13 @@ async fn code_grant(
         session_expires_at,
     };
     store::insert_token(&state.db, row.clone(), client.name.clone()).await?;
-    Ok(token_response(state, &row, &row.scope, client.refresh_allowed.then_some(refresh), now))
+    Ok(token_response(
+        state,
+        &row,
+        &row.scope,
+        client.refresh_allowed.then_some(refresh),
+        now,
+    ))
 }
 
 async fn refresh_grant(
@@ -261,11 +275,15 @@ async fn refresh_grant(
             ));
         }
         store::RefreshLookup::Unknown => {
-            return Err(OAuthError::invalid_grant("unknown or revoked refresh token"));
+            return Err(OAuthError::invalid_grant(
+                "unknown or revoked refresh token",
+            ));
         }
     };
     if row.client_id != client.id {
-        return Err(OAuthError::invalid_grant("this refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "this refresh token was issued to another client",
+        ));
     }
     if !client_auth::same_binding(&ClientAuth::from_json(&row.client_auth), &auth) {
         return Err(OAuthError::invalid_grant(
@@ -279,7 +297,9 @@ async fn refresh_grant(
     }
     if row.expires_at <= now || row.session_expires_at.is_some_and(|s| s <= now) {
         store::delete_token(&state.db, row.id.clone()).await?;
-        return Err(OAuthError::invalid_grant("the session has expired; sign in again"));
+        return Err(OAuthError::invalid_grant(
+            "the session has expired; sign in again",
+        ));
     }
     check_account(state, &row.did).await?;
     let scope_now = match form.get("scope") {
@@ -294,13 +314,17 @@ async fn refresh_grant(
                 ));
             }
             if !asked.iter().any(|s| s == scope::ATPROTO) {
-                return Err(OAuthError::new(Code::InvalidScope, "scope must include atproto"));
+                return Err(OAuthError::new(
+                    Code::InvalidScope,
+                    "scope must include atproto",
+                ));
             }
             asked.join(" ")
         }
     };
     let next = super::random_token()?;
-    let (expires_at, _) = refresh_lifetime(state, client.is_confidential(), now, row.session_expires_at);
+    let (expires_at, _) =
+        refresh_lifetime(state, client.is_confidential(), now, row.session_expires_at);
     if !store::rotate_refresh(
         &state.db,
         row.id.clone(),
@@ -332,15 +356,22 @@ fn refresh_lifetime(
         (now + days(cfg.confidential_refresh_days), None)
     } else {
         let limit = session_limit.unwrap_or(now + days(cfg.public_session_days));
-        ((now + days(cfg.public_session_days)).min(limit), Some(limit))
+        (
+            (now + days(cfg.public_session_days)).min(limit),
+            Some(limit),
+        )
     }
 }
 
 async fn check_account(state: &AppState, did: &str) -> Result<(), OAuthError> {
     match store::find_account(&state.db, did.to_string()).await? {
         None => Err(OAuthError::invalid_grant("the account no longer exists")),
-        Some(a) if a.takendown => Err(OAuthError::invalid_grant("the account has been taken down")),
-        Some(a) if a.deactivated => Err(OAuthError::invalid_grant("the account is deactivated")),
+        Some(a) if a.takedown_ref.is_some() => {
+            Err(OAuthError::invalid_grant("the account has been taken down"))
+        }
+        Some(a) if a.deactivated_at.is_some() => {
+            Err(OAuthError::invalid_grant("the account is deactivated"))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -402,15 +433,28 @@ mod tests {
         let key = [3u8; 32];
         let t = sign_access(&key, &claims(100));
         assert_eq!(verify_access(&key, &t, 50).expect("valid").jti, "s1");
-        assert_eq!(verify_access(&key, &t, 100).unwrap_err(), AccessTokenError::Expired);
-        assert_eq!(verify_access(&[4u8; 32], &t, 50).unwrap_err(), AccessTokenError::Signature);
+        assert_eq!(
+            verify_access(&key, &t, 100).unwrap_err(),
+            AccessTokenError::Expired
+        );
+        assert_eq!(
+            verify_access(&[4u8; 32], &t, 50).unwrap_err(),
+            AccessTokenError::Signature
+        );
         // A session token (same typ, other key) or any junk does not pass.
         let session = crate::auth::jwt::sign_hs256(&[5u8; 32], ACCESS_TYP, &claims(100));
         assert!(verify_access(&key, &session, 50).is_err());
         for junk in ["", "a.b", "a.b.c", "....", "x.y.z.w"] {
             assert!(verify_access(&key, junk, 50).is_err());
         }
-        let none = format!("{}.{}.", B64.encode(r#"{"alg":"none","typ":"at+jwt"}"#), B64.encode("{}"));
-        assert_eq!(verify_access(&key, &none, 50).unwrap_err(), AccessTokenError::Malformed);
+        let none = format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"none","typ":"at+jwt"}"#),
+            B64.encode("{}")
+        );
+        assert_eq!(
+            verify_access(&key, &none, 50).unwrap_err(),
+            AccessTokenError::Malformed
+        );
     }
 }

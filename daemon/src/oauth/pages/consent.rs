@@ -41,7 +41,12 @@ pub fn render(p: &Consent<'_>) -> String {
     );
     for s in p.scopes {
         let (title, detail) = scope::describe(s);
-        let _ = write!(body, "<li><b>{}</b><span class=\"muted\">{}</span></li>", escape(title), escape(detail));
+        let _ = write!(
+            body,
+            "<li><b>{}</b><span class=\"muted\">{}</span></li>",
+            escape(title),
+            escape(detail)
+        );
     }
     body.push_str("</ul>");
     let _ = write!(

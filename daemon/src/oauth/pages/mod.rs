@@ -144,7 +144,10 @@ pub fn respond(status: StatusCode, html: String) -> Response {
     }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -171,11 +174,19 @@ pub fn app_box(app: &AppView) -> String {
             );
         }
         None => {
-            let _ = write!(out, "<div class=\"letter\" aria-hidden=\"true\">{}</div>", escape(&initial));
+            let _ = write!(
+                out,
+                "<div class=\"letter\" aria-hidden=\"true\">{}</div>",
+                escape(&initial)
+            );
         }
     }
     // The full client_id is what identifies the app (the profile asks to show it).
-    let shown_id = if app.localhost { &app.host } else { &app.client_id };
+    let shown_id = if app.localhost {
+        &app.host
+    } else {
+        &app.client_id
+    };
     let _ = write!(
         out,
         "<div><div class=\"app-name\">{}</div><div class=\"app-host\">{}</div></div></div>",
@@ -283,6 +294,11 @@ mod tests {
         assert!(csp.contains("default-src 'none'"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("script-src"));
-        assert_eq!(res.headers().get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+        assert_eq!(
+            res.headers()
+                .get(header::X_FRAME_OPTIONS)
+                .map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
     }
 }

@@ -34,8 +34,16 @@ pub fn render(p: &SignIn<'_>) -> String {
     body.push_str(&hidden_fields(p.form));
     let value = p.identifier.map(escape).unwrap_or_default();
     let readonly = if p.hinted { " readonly" } else { "" };
-    let autofocus_id = if p.hinted || p.identifier.is_some() { "" } else { " autofocus" };
-    let autofocus_pw = if autofocus_id.is_empty() { " autofocus" } else { "" };
+    let autofocus_id = if p.hinted || p.identifier.is_some() {
+        ""
+    } else {
+        " autofocus"
+    };
+    let autofocus_pw = if autofocus_id.is_empty() {
+        " autofocus"
+    } else {
+        ""
+    };
     let _ = write!(
         body,
         "<label for=\"identifier\">Handle or email</label>\
