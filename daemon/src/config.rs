@@ -592,9 +592,7 @@ fn merge_file(base: Config, path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
-    let file: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+    let file: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
     let mut merged = toml::Table::try_from(&base).map_err(|e| parse_err(e.to_string()))?;
     deep_merge(&mut merged, file);
     toml::Value::Table(merged)
@@ -690,13 +688,11 @@ mod tests {
         assert_eq!(c.handle_domains, vec![".pds.example.com".to_string()]);
         assert_eq!(c.service_did(), "did:web:pds.example.com");
         std::fs::write(&p, "hostnam = \"typo\"\n").expect("write");
-        assert!(
-            Config::load(&Overrides {
-                config_file: Some(p),
-                ..Default::default()
-            })
-            .is_err()
-        );
+        assert!(Config::load(&Overrides {
+            config_file: Some(p),
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]

@@ -157,7 +157,11 @@ async fn load_or_create_secret(
     Ok(kek.open(name, &sealed)?)
 }
 
-async fn load_or_create_key(db: &Db, kek: &Kek, name: &'static str) -> Result<Keypair, StartError> {
+async fn load_or_create_key(
+    db: &Db,
+    kek: &Kek,
+    name: &'static str,
+) -> Result<Keypair, StartError> {
     if let Some(sealed) = stored_secret(db, name).await? {
         return Ok(kek.open_keypair(name, &sealed)?);
     }

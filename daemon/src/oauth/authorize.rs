@@ -218,12 +218,7 @@ async fn load(state: &AppState, form: &Form, device: &str, now: i64) -> Result<L
 }
 
 fn app_view(state: &AppState, client: &Client) -> AppView {
-    let trusted = state
-        .config
-        .oauth
-        .trusted_clients
-        .iter()
-        .any(|c| *c == client.id);
+    let trusted = state.config.oauth.trusted_clients.contains(&client.id);
     let name = if client.localhost {
         "Development app".to_string()
     } else {

@@ -12,7 +12,6 @@
 //! only establishes which key signed a fresh, single-use proof for this request.
 
 use super::jose::{self, JoseError, Jws};
-use pds::crypto::PublicKey;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;

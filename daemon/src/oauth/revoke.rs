@@ -33,7 +33,7 @@ async fn revoke(
     let session = match token::verify_signature(state.oauth.token_key(), presented) {
         Ok(claims) => store::get_token(&state.db, claims.jti).await?,
         Err(_) => match store::find_refresh(&state.db, token::token_hash(presented)).await? {
-            store::RefreshLookup::Current(row) => Some(row),
+            store::RefreshLookup::Current(row) => Some(*row),
             store::RefreshLookup::Used(id) => store::get_token(&state.db, id).await?,
             store::RefreshLookup::Unknown => None,
         },

@@ -147,20 +147,6 @@ fn request_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
 const REQUEST_COLS: &str =
     "id, client_id, client_auth, parameters, dpop_jkt, device_id, did, code_hash, expires_at";
 
-/// A request by id, if it has not expired.
-pub async fn get_request(db: &Db, id: String, now: i64) -> Result<Option<RequestRow>, DbError> {
-    db.read(move |c| {
-        c.query_row(
-            &format!("SELECT {REQUEST_COLS} FROM oauth_request WHERE id = ?1 AND expires_at >= ?2"),
-            params![id, ts(now)],
-            request_from,
-        )
-        .optional()
-        .map_err(DbError::from)
-    })
-    .await
-}
-
 /// Give a request to the browser that opened it first, and extend its life for the
 /// sign-in. Returns the row as it now is (with the device that owns it).
 pub async fn claim_request_for_device(
@@ -358,7 +344,7 @@ pub async fn get_token(db: &Db, id: String) -> Result<Option<TokenRow>, DbError>
 /// What presenting a refresh token found.
 #[derive(Debug)]
 pub enum RefreshLookup {
-    Current(TokenRow),
+    Current(Box<TokenRow>),
     /// A rotated-out token: the session it belonged to.
     Used(String),
     Unknown,
@@ -375,7 +361,7 @@ pub async fn find_refresh(db: &Db, hash: String) -> Result<RefreshLookup, DbErro
             )
             .optional()?
         {
-            return Ok(RefreshLookup::Current(row));
+            return Ok(RefreshLookup::Current(Box::new(row)));
         }
         let used: Option<String> = c
             .query_row(

@@ -592,6 +592,9 @@ async fn full_flow_tokens_resource_refresh_and_revoke() {
     assert_eq!(r.status, StatusCode::OK);
 }
 
+/// PAR parameters, the error expected, and words of its description.
+type Case<'a> = (Vec<(&'a str, String)>, &'static str, &'static str);
+
 #[tokio::test]
 async fn par_is_required_and_requests_are_validated() {
     let h = harness().await;
@@ -624,7 +627,7 @@ async fn par_is_required_and_requests_are_validated() {
         }
         c.with_auth(p)
     };
-    let cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             with("code_challenge_method", "plain"),
             "invalid_request",

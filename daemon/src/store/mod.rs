@@ -12,6 +12,7 @@ pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
 
+
 pub mod sessions;
 
 /// Now as stored in the database: RFC 3339, UTC, milliseconds (sorts as text).

@@ -105,13 +105,7 @@ impl XrpcError {
 
 impl std::fmt::Display for XrpcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.error,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.error, self.message)
     }
 }
 

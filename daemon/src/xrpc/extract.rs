@@ -40,21 +40,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                XrpcError::too_large("request body is too large")
-            } else {
-                XrpcError::invalid(format!("could not read the request body: {e}"))
-            }
-        })?;
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    XrpcError::too_large("request body is too large")
+                } else {
+                    XrpcError::invalid(format!("could not read the request body: {e}"))
+                }
+            })?;
         if body.len() > MAX_JSON_BODY {
             return Err(XrpcError::too_large("request body is too large"));
         }
         if !ct.starts_with("application/json") {
             if body.is_empty() {
-                return Err(XrpcError::invalid(
-                    "Request encoding (Content-Type) required but not provided",
-                ));
+                return Err(XrpcError::invalid("Request encoding (Content-Type) required but not provided"));
             }
             return Err(XrpcError::invalid(format!(
                 "Wrong request encoding (Content-Type): {}; expected application/json",
