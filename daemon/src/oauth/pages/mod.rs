@@ -70,7 +70,7 @@ body{margin:0;min-height:100vh;background:var(--bg);color:var(--text);font:16px/
 main{width:100%;max-width:440px}
 .server{display:flex;align-items:center;gap:8px;justify-content:center;color:var(--muted);font-size:14px;margin-bottom:16px}
 .server b{color:var(--text);font-weight:600}
-.dot{width:8px;height:8px;border-radius:50%;background:#2da44e;display:inline-block}
+.dot{width:8px;height:8px;border-radius:50%;background:var(--accent);display:inline-block}
 .card{background:var(--card);border:1px solid var(--line);border-radius:14px;padding:28px;box-shadow:0 1px 2px rgba(0,0,0,.04),0 8px 24px rgba(0,0,0,.06)}
 h1{font-size:22px;line-height:1.3;margin:0 0 6px}
 p{margin:0 0 12px}
@@ -85,6 +85,7 @@ p{margin:0 0 12px}
 label{display:block;font-weight:600;font-size:14px;margin:14px 0 6px}
 input[type=text],input[type=password]{width:100%;font:inherit;padding:10px 12px;border:1px solid var(--line);border-radius:10px;background:var(--card);color:var(--text)}
 input[type=text]:focus,input[type=password]:focus{outline:2px solid var(--accent);outline-offset:1px;border-color:var(--accent)}
+input[readonly]{background:var(--bg);color:var(--muted)}
 .check{display:flex;gap:8px;align-items:center;font-weight:400;margin-top:14px}
 .account{display:flex;justify-content:space-between;align-items:center;gap:12px;padding:12px 14px;background:var(--bg);border-radius:10px;margin:0 0 16px}
 .account b{word-break:break-all}
@@ -117,7 +118,7 @@ pub fn layout(title: &str, server_host: &str, body: &str) -> String {
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"referrer\" content=\"same-origin\">\
          <title>{title} · {host}</title><style>{CSS}</style></head><body><main>\
          <div class=\"server\"><span class=\"dot\"></span><span>Personal Data Server <b>{host}</b></span></div>\
          {body}</main></body></html>\n",
@@ -146,7 +147,7 @@ pub fn respond(status: StatusCode, html: String) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
