@@ -387,14 +387,14 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+fn same_origin(issuer: &str, headers: &HeaderMap) -> bool {
     // Browsers say where a form came from: Sec-Fetch-Site (all current ones), else Origin.
     // The pages use `Referrer-Policy: same-origin` so that Origin is sent, not "null".
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     match (site, origin) {
         (Some(s), _) => s == "same-origin" || s == "none",
-        (None, Some(o)) => o == issuer(state),
+        (None, Some(o)) => o == issuer,
         (None, None) => true,
     }
 }
@@ -405,7 +405,7 @@ async fn answer(
     body: &[u8],
     now: i64,
 ) -> Result<Response, PageError> {
-    if !same_origin(state, headers) {
+    if !same_origin(issuer(state), headers) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
             "Request refused",
@@ -655,6 +655,42 @@ fn to_client(
 
 #[cfg(test)]
 mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn only_same_origin_forms_are_accepted() {
+        let iss = "https://pds.example.com";
+        assert!(super::same_origin(
+            iss,
+            &h(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(super::same_origin(
+            iss,
+            &h(&[("origin", "https://pds.example.com")])
+        ));
+        assert!(!super::same_origin(
+            iss,
+            &h(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!super::same_origin(
+            iss,
+            &h(&[("sec-fetch-site", "same-site")])
+        ));
+        assert!(!super::same_origin(
+            iss,
+            &h(&[("origin", "https://evil.example.com")])
+        ));
+        assert!(!super::same_origin(iss, &h(&[("origin", "null")])));
+    }
+
     #[test]
     fn dummy_hash_is_a_valid_phc_string_that_matches_nothing_typed() {
         assert!(!crate::auth::password::verify(

@@ -101,7 +101,7 @@ pub fn describe(scope: &str) -> (&'static str, &'static str) {
 /// What a token with `scope` may call at `path` (`/xrpc/<nsid>`). `Err` names the
 /// scope that is missing.
 pub fn allows(scope: &str, path: &str) -> Result<(), &'static str> {
-    let has = |s: &str| scope.split(' ').any(|v| v == s);
+    let has = |s: &str| grants(scope, s);
     if !has(ATPROTO) {
         return Err(ATPROTO);
     }
@@ -117,6 +117,12 @@ pub fn allows(scope: &str, path: &str) -> Result<(), &'static str> {
         return Err(CHAT);
     }
     Ok(())
+}
+
+/// Whether a granted scope string includes `wanted` (e.g. [`EMAIL`] for getSession's
+/// email field).
+pub fn grants(scope: &str, wanted: &str) -> bool {
+    scope.split(' ').any(|s| s == wanted)
 }
 
 #[cfg(test)]
