@@ -108,32 +108,42 @@ impl NonceSource {
 /// Proof ids already used, each kept until its nonce can no longer be accepted.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
-    seen: Mutex<HashMap<[u8; 32], i64>>,
+    inner: Mutex<Seen>,
 }
 
+#[derive(Debug, Default)]
+struct Seen {
+    ids: HashMap<[u8; 32], i64>,
+    /// Insertions since expired ids were last dropped.
+    since_prune: usize,
+}
+
+/// Drop expired ids after this many insertions (or when the cache is full).
+const PRUNE_EVERY: usize = 10_000;
+
 impl ReplayCache {
-    /// Record `key`; false when it was already there (a replay) or the cache is full.
+    /// Record `key` until `expires_at`; a replay (or a full cache) is an error.
     pub fn insert(&self, key: &[u8], expires_at: i64, now: i64) -> Result<(), DpopError> {
         let digest: [u8; 32] = Sha256::digest(key).into();
-        let mut seen = self.seen.lock().map_err(|_| DpopError::Busy)?;
-        if seen.len() >= MAX_REPLAY_ENTRIES / 2 {
-            seen.retain(|_, exp| *exp > now);
+        let mut seen = self.inner.lock().map_err(|_| DpopError::Busy)?;
+        if seen.since_prune >= PRUNE_EVERY || seen.ids.len() >= MAX_REPLAY_ENTRIES {
+            seen.ids.retain(|_, exp| *exp > now);
+            seen.since_prune = 0;
         }
-        if let Some(exp) = seen.get(&digest)
-            && *exp > now
-        {
+        if seen.ids.get(&digest).is_some_and(|exp| *exp > now) {
             return Err(DpopError::Replay);
         }
-        if seen.len() >= MAX_REPLAY_ENTRIES {
+        if seen.ids.len() >= MAX_REPLAY_ENTRIES {
             return Err(DpopError::Busy);
         }
-        seen.insert(digest, expires_at);
+        seen.ids.insert(digest, expires_at);
+        seen.since_prune += 1;
         Ok(())
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.seen.lock().map(|s| s.len()).unwrap_or_default()
+        self.inner.lock().map(|s| s.ids.len()).unwrap_or_default()
     }
 }
 
@@ -497,6 +507,27 @@ mod tests {
         let t = jose::test_support::sign(&k, &eddsa, &json!({}));
         let e = verify(&t, expect(None), &nonces, &replay, now).unwrap_err();
         assert!(e.to_string().contains("Ed25519"), "{e}");
+    }
+
+    #[test]
+    fn replay_cache_forgets_expired_ids() {
+        let cache = ReplayCache::default();
+        cache.insert(b"a", 100, 0).expect("first");
+        assert_eq!(cache.insert(b"a", 100, 50), Err(DpopError::Replay));
+        // Once expired, the id may be recorded again (its nonce is long dead by then).
+        cache.insert(b"a", 300, 150).expect("after expiry");
+        for i in 0..PRUNE_EVERY {
+            cache
+                .insert(&i.to_be_bytes(), 200, 150)
+                .expect("distinct ids");
+        }
+        for i in PRUNE_EVERY..2 * PRUNE_EVERY {
+            cache
+                .insert(&i.to_be_bytes(), 1000, 250)
+                .expect("distinct ids");
+        }
+        // The first batch expired at 200 and was dropped during the second.
+        assert!(cache.len() <= PRUNE_EVERY + 1, "{}", cache.len());
     }
 
     #[test]
