@@ -20,19 +20,19 @@ use pds::repo::{
     RepoHead, UnsignedCommit, VerifyOptions, Write, apply_writes, rebuild_repo, verify_car,
 };
 use pds::store::{BlockSink, MemoryBlockStore};
+use pds::syntax::{Did, Tid};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 const N: usize = 100_000;
 
-fn tid(n: u64) -> String {
-    const A: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
-    let v = (1_700_000_000_000_000u64 + n * 7919) << 10;
-    (0..13)
-        .rev()
-        .map(|i| A[((v >> (i * 5)) & 31) as usize] as char)
-        .collect()
+fn tid(n: u64) -> Tid {
+    Tid::from_parts(1_700_000_000_000_000u64 + n * 7919, 0)
+}
+
+fn did() -> Did {
+    Did::new("did:plc:bench").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn record(i: usize) -> Value {
@@ -74,13 +74,7 @@ fn big_repo() -> (MemoryBlockStore, RepoHead, Keypair, Vec<(String, Cid)>) {
         entries.push((k, cid));
     }
     let kp = Keypair::generate(Curve::Secp256k1);
-    let Ok(rebuilt) = rebuild_repo(
-        &store,
-        "did:plc:bench",
-        entries.clone(),
-        &kp,
-        &tid(10_000_000),
-    ) else {
+    let Ok(rebuilt) = rebuild_repo(&store, &did(), entries.clone(), &kp, &tid(10_000_000)) else {
         panic!("rebuild failed");
     };
     for (c, b) in rebuilt.blocks {
@@ -138,22 +132,14 @@ fn benches(c: &mut Criterion) {
     g.bench_function("apply_writes_one_create_on_100k", |b| {
         let w = [Write::Create {
             collection: "app.bsky.feed.post".into(),
-            rkey: tid(30_000_000),
+            rkey: tid(30_000_000).to_string(),
             record: record(1),
         }];
         b.iter(|| {
             black_box(
-                apply_writes(
-                    &store,
-                    &head,
-                    "did:plc:bench",
-                    &w,
-                    None,
-                    &kp,
-                    &tid(40_000_000),
-                )
-                .map(|o| o.new_blocks.len())
-                .ok(),
+                apply_writes(&store, &head, &did(), &w, None, &kp, &tid(40_000_000))
+                    .map(|o| o.new_blocks.len())
+                    .ok(),
             )
         })
     });
@@ -175,8 +161,7 @@ fn benches(c: &mut Criterion) {
     for curve in [Curve::P256, Curve::Secp256k1] {
         let kp = Keypair::generate(curve);
         let pk = kp.public();
-        let unsigned = UnsignedCommit::new("did:plc:bench", head.data, tid(1), None);
-        let Ok(unsigned) = unsigned else { continue };
+        let unsigned = UnsignedCommit::new(did(), head.data, tid(1), None);
         g.bench_function(format!("sign_{curve}"), |b| {
             b.iter(|| black_box(unsigned.clone().sign(&kp).map(|s| s.cid).ok()))
         });

@@ -11,10 +11,11 @@ use pds::repo::export::export_car_bytes;
 use pds::repo::mst::{BlockMap, Direction, Mst, empty_root};
 use pds::repo::verify::verify_car_file;
 use pds::repo::{
-    Action, RepoHead, VerifyError, VerifyOptions, Write, WriteError, apply_writes, create_repo,
-    rebuild_repo, verify_car,
+    Action, VerifyError, VerifyOptions, Write, WriteError, apply_writes, create_repo, rebuild_repo,
+    verify_car,
 };
 use pds::store::{BlockSink, BlockSource, MemoryBlockStore};
+use pds::syntax::{Did, Tid};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
@@ -67,7 +68,7 @@ fn check_conformance(name: &str) -> TestResult {
     opts.did = Some(s(&meta, "did"));
     let repo = verify_car(car.as_slice(), &opts)?;
     assert_eq!(repo.commit_cid.to_string(), s(&meta, "commitCid"));
-    assert_eq!(repo.commit.rev, s(&meta, "rev"));
+    assert_eq!(repo.commit.rev.as_str(), s(&meta, "rev"));
     assert_eq!(repo.commit.data.to_string(), s(&meta, "dataCid"));
     let want = expected_records(&meta);
     assert_eq!(want.len() as u64, meta["recordCount"].as_u64().unwrap_or(0));
@@ -232,10 +233,10 @@ fn rebuilt_repo_exports_and_reads_back() -> TestResult {
     let records = expected_records(&meta);
     let rebuilt = rebuild_repo(
         &store,
-        s(&meta, "did"),
+        &did(s(&meta, "did")),
         records.clone(),
         &kp,
-        "3n3fzzzzzzz22",
+        &Tid::new("3n3fzzzzzzz22")?,
     )?;
     assert_eq!(rebuilt.data.to_string(), s(&meta, "dataCid"));
     store_blocks(&mut store, rebuilt.blocks.iter());
@@ -410,8 +411,8 @@ fn non_canonical_node_is_refused() {
     node.insert("l".to_string(), Value::Null);
     let nbytes = cbor::encode(&Value::Map(node)).unwrap_or_default();
     let ncid = for_cbor(&nbytes);
-    let commit = pds::repo::UnsignedCommit::new("did:plc:test", ncid, "3n3fyohvv6b23", None)
-        .and_then(|u| u.sign(&kp))
+    let commit = pds::repo::UnsignedCommit::new(did("did:plc:test"), ncid, tid(5), None)
+        .sign(&kp)
         .unwrap_or_else(|e| panic!("{e}"));
     let car = write_car(
         &commit.cid,
@@ -448,13 +449,12 @@ fn record(text: &str) -> Value {
 }
 
 /// A TID from a counter (microseconds since an arbitrary epoch, clock id 0).
-fn tid(n: u64) -> String {
-    const A: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
-    let v = (1_700_000_000_000_000u64 + n) << 10;
-    (0..13)
-        .rev()
-        .map(|i| A[((v >> (i * 5)) & 31) as usize] as char)
-        .collect()
+fn tid(n: u64) -> Tid {
+    Tid::from_parts(1_700_000_000_000_000u64 + n, 0)
+}
+
+fn did(s: &str) -> Did {
+    Did::new(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn create(c: &str, r: &str, text: &str) -> Write {
@@ -468,7 +468,7 @@ fn create(c: &str, r: &str, text: &str) -> Write {
 #[test]
 fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
     let kp = Keypair::generate(Curve::Secp256k1);
-    let did = "did:plc:writes";
+    let did = &did("did:plc:writes");
     let mut store = MemoryBlockStore::new();
     let first = create_repo(
         &store,
@@ -491,7 +491,7 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
     for round in 0..30u32 {
         let mut writes = Vec::new();
         for j in 0..(1 + round % 7) {
-            let rkey = tid(u64::from(round * 100 + j));
+            let rkey = tid(u64::from(round * 100 + j)).to_string();
             writes.push(create("app.bsky.feed.like", &rkey, &format!("{round}-{j}")));
         }
         let keys: Vec<String> = model.keys().cloned().collect();
@@ -518,7 +518,7 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         }
         let out = apply_writes(&store, &head, did, &writes, Some(head.commit), &kp, &tid(n))?;
         n += 1;
-        assert_eq!(out.since.as_deref(), Some(head.rev.as_str()));
+        assert_eq!(out.since.as_ref(), Some(&head.rev));
         assert_eq!(out.prev_data, Some(head.data));
         assert!(out.removed_cids.contains(&head.commit));
         for op in &out.ops {
@@ -582,7 +582,7 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
 #[test]
 fn write_errors_are_typed() -> TestResult {
     let kp = Keypair::generate(Curve::P256);
-    let did = "did:plc:errs";
+    let did = &did("did:plc:errs");
     let mut store = MemoryBlockStore::new();
     let first = create_repo(
         &store,
@@ -594,7 +594,7 @@ fn write_errors_are_typed() -> TestResult {
     store_blocks(&mut store, first.new_blocks.iter());
     let head = first.head();
     let rc = first.ops[0].cid;
-    let go = |w: Vec<Write>, swap: Option<Cid>, rev: &str| {
+    let go = |w: Vec<Write>, swap: Option<Cid>, rev: &Tid| {
         apply_writes(&store, &head, did, &w, swap, &kp, rev)
     };
     assert!(matches!(
@@ -700,7 +700,7 @@ proptest! {
     #[test]
     fn delete_then_reinsert_restores_the_root(keys in prop::collection::btree_set(key_strategy(), 1..120), pick in any::<prop::sample::Index>()) {
         let mut store = MemoryBlockStore::new();
-        let mut t = Mst::build(&store, keys.iter().map(|k| (k.clone(), value_for(k, 0)))).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let t = Mst::build(&store, keys.iter().map(|k| (k.clone(), value_for(k, 0)))).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let root = t.root();
         let blocks = t.unstored_blocks();
         drop(t);
@@ -906,7 +906,7 @@ mod differential {
                 create(c, r, &format!("record {i}"))
             })
             .collect();
-        let out = create_repo(&store, "did:plc:diff", &writes, &kp, &tid(1))?;
+        let out = create_repo(&store, &did("did:plc:diff"), &writes, &kp, &tid(1))?;
         store_blocks(&mut store, out.new_blocks.iter());
         let ours = export_car_bytes(&store, &out.commit.cid)?;
 
@@ -933,4 +933,38 @@ mod differential {
         assert_eq!(a.blocks, b.blocks);
         Ok(())
     }
+}
+
+#[test]
+fn record_proofs_prove_presence_and_absence() -> TestResult {
+    let (car, meta) = conformance("medium");
+    let file = read_all(car.as_slice(), CarLimits::default())?;
+    let mut store = MemoryBlockStore::new();
+    store_blocks(&mut store, file.blocks.iter());
+    let root: Cid = s(&meta, "commitCid").parse()?;
+    let key = PublicKey::from_did_key(s(&meta, "signingKey"))?;
+    let records = expected_records(&meta);
+    for (k, cid) in records.iter().step_by(97) {
+        let (found, bytes) = pds::repo::record_proof_car(&store, &root, k)?;
+        assert_eq!(found, Some(*cid));
+        let (_, rec) = pds::repo::verify_record_proof(bytes.as_slice(), &key, k)?;
+        assert_eq!(rec.map(|r| r.0), Some(*cid));
+        // Far fewer blocks than the repo: a path, not the tree.
+        assert!(
+            read_all(bytes.as_slice(), CarLimits::default())?
+                .blocks
+                .len()
+                < 16
+        );
+    }
+    let absent = "app.bsky.feed.post/2222222222222";
+    let (found, bytes) = pds::repo::record_proof_car(&store, &root, absent)?;
+    assert_eq!(found, None);
+    let (_, rec) = pds::repo::verify_record_proof(bytes.as_slice(), &key, absent)?;
+    assert!(rec.is_none());
+    // A proof for one key says nothing about a far-away key: missing blocks, not "absent".
+    let (_, bytes) = pds::repo::record_proof_car(&store, &root, &records[0].0)?;
+    let r = pds::repo::verify_record_proof(bytes.as_slice(), &key, &records[records.len() - 1].0);
+    assert!(matches!(r, Err(VerifyError::MissingBlock { .. })), "{r:?}");
+    Ok(())
 }

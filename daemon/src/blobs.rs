@@ -65,7 +65,8 @@ fn blob_path(cid: &Cid) -> ObjPath {
 impl BlobStore {
     /// A blob store in a local folder (created if missing).
     pub fn local(dir: &std::path::Path) -> Result<Self, BlobError> {
-        std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BlobError::Store(format!("{}: {e}", dir.display())))?;
         let fs = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| BlobError::Store(e.to_string()))?
             .with_automatic_cleanup(true);
@@ -140,7 +141,13 @@ impl BlobStore {
     pub async fn get_stream(
         &self,
         cid: &Cid,
-    ) -> Result<(u64, impl Stream<Item = Result<Bytes, BlobError>> + Send + use<>), BlobError> {
+    ) -> Result<
+        (
+            u64,
+            impl Stream<Item = Result<Bytes, BlobError>> + Send + use<>,
+        ),
+        BlobError,
+    > {
         let res = self.store.get(&blob_path(cid)).await?;
         let size = res.meta.size;
         Ok((size, res.into_stream().map(|r| r.map_err(BlobError::from))))
@@ -186,8 +193,10 @@ mod tests {
     async fn upload_is_content_addressed_and_limited() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = BlobStore::local(dir.path()).expect("store");
-        let chunks: Vec<Result<Bytes, std::io::Error>> =
-            vec![Ok(Bytes::from_static(b"hello ")), Ok(Bytes::from_static(b"world"))];
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"hello ")),
+            Ok(Bytes::from_static(b"world")),
+        ];
         let stored = store
             .put_stream(futures::stream::iter(chunks), 1024)
             .await
@@ -204,7 +213,12 @@ mod tests {
             .await
             .expect_err("too large");
         assert!(matches!(err, BlobError::TooLarge { limit: 1024 }));
-        assert!(!store.has(&pds::data::cid::for_raw(&[0u8; 2048])).await.expect("has"));
+        assert!(
+            !store
+                .has(&pds::data::cid::for_raw(&[0u8; 2048]))
+                .await
+                .expect("has")
+        );
     }
 
     #[test]

@@ -30,7 +30,13 @@ pub struct RunArgs {
     #[arg(long, global = true)]
     pub dev: bool,
     /// Configuration file (TOML); see examples/pdsd.toml for every option.
-    #[arg(long, short = 'c', env = "PDSD_CONFIG", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        env = "PDSD_CONFIG",
+        global = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// Where data lives (database, blobs, secrets).
     #[arg(long, env = "PDSD_DATA_DIR", global = true, value_name = "DIR")]
@@ -45,7 +51,13 @@ pub struct RunArgs {
     #[arg(long, env = "PDSD_SOCKET", global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584).
-    #[arg(long, env = "PDSD_PLC_LISTEN", global = true, value_name = "ADDR", hide = true)]
+    #[arg(
+        long,
+        env = "PDSD_PLC_LISTEN",
+        global = true,
+        value_name = "ADDR",
+        hide = true
+    )]
     pub plc_listen: Option<SocketAddr>,
     /// Public hostname (e.g. pds.example.com).
     #[arg(long, env = "PDSD_HOSTNAME_FLAG", global = true, value_name = "HOST")]

@@ -47,7 +47,19 @@ pub struct Config {
     pub appview: AppviewConfig,
     pub secrets: SecretsConfig,
     pub devices: DevicesConfig,
+    pub email: EmailConfig,
     pub oauth: OAuthConfig,
+}
+
+/// How pdsd sends e-mail (account deletion codes, PLC operation codes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// Write each message as a file into this folder (a mail pickup folder for a local
+    /// MTA, or for reading codes in development). Default in `--dev`: `<data_dir>/outbox`.
+    /// Unset outside `--dev`: e-mail-confirmed operations are unavailable and must be
+    /// done by the operator with pdsctl.
+    pub outbox_dir: Option<PathBuf>,
 }
 
 /// The PLC directory: where did:plc operations are submitted and resolved.
@@ -238,6 +250,7 @@ impl Default for Config {
             appview: AppviewConfig::default(),
             secrets: SecretsConfig::default(),
             devices: DevicesConfig::default(),
+            email: EmailConfig::default(),
             oauth: OAuthConfig::default(),
         }
     }
@@ -492,6 +505,15 @@ impl Config {
         }
     }
 
+    /// Where outgoing e-mail is written, if anywhere.
+    pub fn outbox_dir(&self) -> Option<PathBuf> {
+        match &self.email.outbox_dir {
+            Some(d) => Some(d.clone()),
+            None if self.dev => Some(self.data_dir.join("outbox")),
+            None => None,
+        }
+    }
+
     /// The blob folder.
     pub fn blob_dir(&self) -> PathBuf {
         self.blobs
@@ -592,7 +614,9 @@ fn merge_file(base: Config, path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
-    let file: toml::Table = text.parse().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+    let file: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
     let mut merged = toml::Table::try_from(&base).map_err(|e| parse_err(e.to_string()))?;
     deep_merge(&mut merged, file);
     toml::Value::Table(merged)
@@ -688,11 +712,13 @@ mod tests {
         assert_eq!(c.handle_domains, vec![".pds.example.com".to_string()]);
         assert_eq!(c.service_did(), "did:web:pds.example.com");
         std::fs::write(&p, "hostnam = \"typo\"\n").expect("write");
-        assert!(Config::load(&Overrides {
-            config_file: Some(p),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(
+            Config::load(&Overrides {
+                config_file: Some(p),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]

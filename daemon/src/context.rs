@@ -51,6 +51,8 @@ pub struct AppContext {
     pub started: Instant,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub firehose: crate::firehose::Firehose,
+    /// Resolved DID documents, briefly cached.
+    pub did_cache: crate::services::identity::DidCache,
     /// Cancelled when the server shuts down (long-lived streams watch it).
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The OAuth authorization server's keys, nonces and client cache.
@@ -103,6 +105,7 @@ impl AppContext {
             started: Instant::now(),
             started_at: chrono::Utc::now(),
             firehose,
+            did_cache: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             oauth,
         }))
@@ -157,11 +160,7 @@ async fn load_or_create_secret(
     Ok(kek.open(name, &sealed)?)
 }
 
-async fn load_or_create_key(
-    db: &Db,
-    kek: &Kek,
-    name: &'static str,
-) -> Result<Keypair, StartError> {
+async fn load_or_create_key(db: &Db, kek: &Kek, name: &'static str) -> Result<Keypair, StartError> {
     if let Some(sealed) = stored_secret(db, name).await? {
         return Ok(kek.open_keypair(name, &sealed)?);
     }

@@ -175,7 +175,8 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 fn check_private(path: &Path) -> Result<(), KeyError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| KeyError::Kek(format!("{}: {e}", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| KeyError::Kek(format!("{}: {e}", path.display())))?;
     if meta.permissions().mode() & 0o077 != 0 {
         return Err(KeyError::Kek(format!(
             "{} is readable by other users; run `chmod 600 {}`",
@@ -195,9 +196,15 @@ mod tests {
         let kek = Kek::from_bytes([7u8; 32]);
         let sealed = kek.seal("a", b"secret").expect("seal");
         assert_eq!(kek.open("a", &sealed).expect("open").as_slice(), b"secret");
-        assert!(kek.open("b", &sealed).is_err(), "another label must not open it");
+        assert!(
+            kek.open("b", &sealed).is_err(),
+            "another label must not open it"
+        );
         let other = Kek::from_bytes([8u8; 32]);
-        assert!(other.open("a", &sealed).is_err(), "another KEK must not open it");
+        assert!(
+            other.open("a", &sealed).is_err(),
+            "another KEK must not open it"
+        );
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;

@@ -12,6 +12,7 @@ mod keys;
 mod oauth;
 mod plc;
 mod server;
+mod services;
 mod store;
 mod xrpc;
 

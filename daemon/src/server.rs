@@ -30,7 +30,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         (format!("http://localhost:{port}"), Some(plc_listener))
     } else {
         (
-            config.plc.url.clone().unwrap_or_else(|| PUBLIC_PLC.to_string()),
+            config
+                .plc
+                .url
+                .clone()
+                .unwrap_or_else(|| PUBLIC_PLC.to_string()),
             None,
         )
     };
@@ -38,7 +42,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppContext::build(config, &plc_url)
         .await
         .context("cannot start")?;
-    state.firehose.load().await.context("cannot read the firehose sequence")?;
+    state
+        .firehose
+        .load()
+        .await
+        .context("cannot read the firehose sequence")?;
 
     let shutdown = state.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
@@ -69,7 +77,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         });
     }
 
-    println!("pdsd {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "pdsd {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
     if state.config.builtin_plc() {
         println!("built-in PLC directory (dev) at {plc_url}");
     } else {

@@ -8,6 +8,7 @@
 
 use crate::crypto::{CryptoError, Keypair, PublicKey};
 use crate::data::{DataError, Value, cbor, cid::for_cbor};
+use crate::syntax::{Did, Tid};
 use cid::Cid;
 use serde::Serialize;
 use thiserror::Error;
@@ -41,36 +42,6 @@ pub enum CommitError {
     Signature(#[from] CryptoError),
 }
 
-const TID_CHARS: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
-
-/// Check a rev: a TID (13 characters of base32-sortable, top bit clear).
-pub fn validate_rev(rev: &str) -> Result<(), CommitError> {
-    let b = rev.as_bytes();
-    let ok = b.len() == 13
-        && b.iter().all(|c| TID_CHARS.contains(c))
-        && b.first().is_some_and(|c| b"234567abcdefghij".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(CommitError::InvalidRev(rev.to_string()))
-    }
-}
-
-fn validate_did(did: &str) -> Result<(), CommitError> {
-    let mut parts = did.splitn(3, ':');
-    let ok = parts.next() == Some("did")
-        && parts
-            .next()
-            .is_some_and(|m| !m.is_empty() && m.bytes().all(|c| c.is_ascii_lowercase()))
-        && parts.next().is_some_and(|id| !id.is_empty())
-        && did.len() <= 2048;
-    if ok {
-        Ok(())
-    } else {
-        Err(CommitError::InvalidDid(did.to_string()))
-    }
-}
-
 #[derive(Serialize)]
 struct UnsignedWire<'a> {
     did: &'a str,
@@ -95,41 +66,33 @@ struct SignedWire<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsignedCommit {
     /// The repository's DID.
-    pub did: String,
+    pub did: Did,
     /// The MST root.
     pub data: Cid,
-    /// This commit's revision (a TID).
-    pub rev: String,
+    /// This commit's revision.
+    pub rev: Tid,
     /// The previous commit's CID; atproto v3 writes null here.
     pub prev: Option<Cid>,
 }
 
 impl UnsignedCommit {
-    /// A commit to sign, with `did` and `rev` checked.
-    pub fn new(
-        did: impl Into<String>,
-        data: Cid,
-        rev: impl Into<String>,
-        prev: Option<Cid>,
-    ) -> Result<Self, CommitError> {
-        let c = UnsignedCommit {
-            did: did.into(),
+    /// A commit to sign.
+    pub fn new(did: Did, data: Cid, rev: Tid, prev: Option<Cid>) -> Self {
+        UnsignedCommit {
+            did,
             data,
-            rev: rev.into(),
+            rev,
             prev,
-        };
-        validate_did(&c.did)?;
-        validate_rev(&c.rev)?;
-        Ok(c)
+        }
     }
 
     /// The DAG-CBOR bytes that get signed.
     pub fn bytes(&self) -> Result<Vec<u8>, CommitError> {
         Ok(cbor::encode(&UnsignedWire {
-            did: &self.did,
+            did: self.did.as_str(),
             version: COMMIT_VERSION,
             data: self.data,
-            rev: &self.rev,
+            rev: self.rev.as_str(),
             prev: self.prev,
         })?)
     }
@@ -155,13 +118,13 @@ impl UnsignedCommit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
     /// The repository's DID.
-    pub did: String,
+    pub did: Did,
     /// Always 3.
     pub version: u64,
     /// The MST root.
     pub data: Cid,
-    /// The revision (a TID).
-    pub rev: String,
+    /// The revision.
+    pub rev: Tid,
     /// The previous commit, usually null in v3.
     pub prev: Option<Cid>,
     /// The signature over the unsigned commit's bytes.
@@ -172,10 +135,10 @@ impl Commit {
     /// The canonical block bytes.
     pub fn encode(&self) -> Result<Vec<u8>, CommitError> {
         Ok(cbor::encode(&SignedWire {
-            did: &self.did,
+            did: self.did.as_str(),
             version: self.version,
             data: self.data,
-            rev: &self.rev,
+            rev: self.rev.as_str(),
             prev: self.prev,
             sig: &self.sig,
         })?)
@@ -220,13 +183,13 @@ impl Commit {
         let Value::Bytes(sig) = field("sig")? else {
             return Err(CommitError::Shape("sig is not a byte string".into()));
         };
-        validate_did(did)?;
-        validate_rev(rev)?;
+        let did = Did::new(did).map_err(|_| CommitError::InvalidDid(did.clone()))?;
+        let rev = Tid::new(rev).map_err(|_| CommitError::InvalidRev(rev.clone()))?;
         let commit = Commit {
-            did: did.clone(),
+            did,
             version,
             data: *data,
-            rev: rev.clone(),
+            rev,
             prev,
             sig: sig.clone(),
         };
@@ -279,9 +242,10 @@ mod tests {
         for curve in [Curve::P256, Curve::Secp256k1] {
             let kp = Keypair::generate(curve);
             let data = for_cbor(b"root");
-            let signed = UnsignedCommit::new("did:plc:abc", data, "3jzfcijpj2z2a", None)
-                .and_then(|u| u.sign(&kp));
-            let Ok(signed) = signed else {
+            let (Ok(did), Ok(rev)) = (Did::new("did:plc:abc"), Tid::new("3jzfcijpj2z2a")) else {
+                panic!("test identifiers")
+            };
+            let Ok(signed) = UnsignedCommit::new(did, data, rev, None).sign(&kp) else {
                 panic!("sign failed")
             };
             let back = Commit::decode(&signed.bytes);
@@ -290,13 +254,5 @@ mod tests {
             let other = Keypair::generate(curve);
             assert!(signed.commit.verify(&other.public()).is_err());
         }
-    }
-
-    #[test]
-    fn revs() {
-        assert!(validate_rev("3jzfcijpj2z2a").is_ok());
-        assert!(validate_rev("kjzfcijpj2z2a").is_err());
-        assert!(validate_rev("3jzfcijpj2z2").is_err());
-        assert!(validate_rev("3jzfcijpj2z21").is_err());
     }
 }

@@ -66,3 +66,26 @@ pub fn export_car<S: BlockSource, W: Write>(
 pub fn export_car_bytes<S: BlockSource>(store: &S, commit: &Cid) -> Result<Vec<u8>, ExportError> {
     export_car(store, commit, Vec::new())
 }
+
+/// The CAR `com.atproto.sync.getRecord` returns: rooted at the head commit, holding the
+/// commit, the MST nodes on the path to `key` (proving presence or absence), and the
+/// record block when the record exists. Returns the record's CID too.
+pub fn record_proof_car<S: BlockSource>(
+    store: &S,
+    commit: &Cid,
+    key: &str,
+) -> Result<(Option<Cid>, Vec<u8>), ExportError> {
+    let commit_bytes = store.need_block(commit)?;
+    let decoded = Commit::decode(&commit_bytes)?;
+    let mst = Mst::load(store, decoded.data);
+    let (found, nodes) = mst.path_proof(key)?;
+    let mut car = CarWriter::new(Vec::new(), std::slice::from_ref(commit))?;
+    car.write_block(commit, &commit_bytes)?;
+    for (cid, bytes) in &nodes {
+        car.write_block(cid, bytes)?;
+    }
+    if let Some(rec) = found {
+        car.write_block(&rec, &store.need_block(&rec)?)?;
+    }
+    Ok((found, car.finish()?))
+}

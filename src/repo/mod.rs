@@ -16,8 +16,11 @@ pub mod verify;
 pub mod writes;
 
 pub use commit::{Commit, CommitError, SignedCommit, UnsignedCommit};
+pub use export::{export_car, export_car_bytes, record_proof_car};
 pub use mst::{BlockMap, Direction, Mst, MstDiff, MstError};
-pub use verify::{VerifiedRepo, VerifyError, VerifyOptions, verify_car};
+pub use verify::{
+    VerifiedRepo, VerifyError, VerifyOptions, verify_car, verify_car_file, verify_record_proof,
+};
 pub use writes::{
     Action, CommitOutcome, RepoHead, RepoOp, Write, WriteError, apply_writes, create_repo,
     rebuild_repo,

@@ -14,7 +14,8 @@ use super::commit::{Commit, CommitError};
 use super::mst::{Mst, MstError, NodeData, key_height, validate_key};
 use crate::car::{CarError, CarFile, CarLimits, read_all};
 use crate::crypto::PublicKey;
-use crate::data::{Value, cbor};
+use crate::data::cbor;
+use crate::data::json::check_record_shape;
 use cid::Cid;
 use std::collections::HashSet;
 use std::io::Read;
@@ -124,11 +125,11 @@ pub fn verify_car_file(
     })?;
     let commit = Commit::decode(bytes).map_err(VerifyError::Commit)?;
     if let Some(did) = opts.did
-        && did != commit.did
+        && did != commit.did.as_str()
     {
         return Err(VerifyError::DidMismatch {
             expected: did.to_string(),
-            found: commit.did.clone(),
+            found: commit.did.to_string(),
         });
     }
     commit.verify(opts.key).map_err(VerifyError::Signature)?;
@@ -155,14 +156,8 @@ pub fn verify_car_file(
         if cid.codec() != crate::data::cid::DAG_CBOR {
             return Err(bad("not a dag-cbor block".into()));
         }
-        match cbor::decode_value(bytes) {
-            Ok(Value::Map(m)) => match m.get("$type") {
-                Some(Value::String(t)) if !t.is_empty() => {}
-                _ => return Err(bad("no string $type".into())),
-            },
-            Ok(_) => return Err(bad("not a map".into())),
-            Err(e) => return Err(bad(e.to_string())),
-        }
+        let value = cbor::decode_value(bytes).map_err(|e| bad(e.to_string()))?;
+        check_record_shape(&value).map_err(|e| bad(e.to_string()))?;
         walk.reached.insert(*cid);
     }
 
@@ -296,4 +291,47 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// Check a record proof CAR (`com.atproto.sync.getRecord` output): one root, a v3
+/// commit signed by `key`, and MST nodes from its `data` down to where `key` is or
+/// would be. Returns the record's CID and block bytes when it is present (the block
+/// must then be in the CAR), `None` when the proof shows it is absent.
+pub fn verify_record_proof<R: Read>(
+    input: R,
+    key: &PublicKey,
+    record_key: &str,
+) -> Result<(Commit, Option<(Cid, Vec<u8>)>), VerifyError> {
+    let car = read_all(input, CarLimits::default())?;
+    let [root] = car.roots.as_slice() else {
+        return Err(VerifyError::Roots(car.roots.len()));
+    };
+    let bytes = car.blocks.get(root).ok_or(VerifyError::MissingBlock {
+        what: "commit",
+        cid: *root,
+    })?;
+    let commit = Commit::decode(bytes).map_err(VerifyError::Commit)?;
+    commit.verify(key).map_err(VerifyError::Signature)?;
+    let mst = Mst::load(&car, commit.data);
+    let found = mst.get(record_key).map_err(|e| match e {
+        MstError::Store(crate::store::StoreError::MissingBlock(cid)) => VerifyError::MissingBlock {
+            what: "MST node",
+            cid,
+        },
+        other => VerifyError::Mst {
+            cid: commit.data,
+            reason: other.to_string(),
+        },
+    })?;
+    let record = match found {
+        None => None,
+        Some(cid) => {
+            let b = car.blocks.get(&cid).ok_or(VerifyError::MissingBlock {
+                what: "record",
+                cid,
+            })?;
+            Some((cid, b.clone()))
+        }
+    };
+    Ok((commit, record))
 }

@@ -9,11 +9,12 @@
 //! fresh commit over an MST rebuilt from `(key, CID)` pairs (import). Nothing here
 //! writes to a store: the caller persists `new_blocks` and drops `removed_cids`.
 
-use super::commit::{CommitError, SignedCommit, UnsignedCommit, validate_rev};
+use super::commit::{CommitError, SignedCommit, UnsignedCommit};
 use super::mst::{BlockMap, Mst, MstError, validate_key};
 use crate::crypto::Keypair;
-use crate::data::{DataError, Value, cbor, cid::for_cbor};
+use crate::data::{Value, record_cid};
 use crate::store::{BlockSource, StoreError};
+use crate::syntax::{Did, Tid};
 use cid::Cid;
 use std::collections::{BTreeSet, HashSet};
 use thiserror::Error;
@@ -24,7 +25,7 @@ pub struct RepoHead {
     /// CID of the latest signed commit.
     pub commit: Cid,
     /// Its rev.
-    pub rev: String,
+    pub rev: Tid,
     /// Its MST root (`data`).
     pub data: Cid,
 }
@@ -123,9 +124,9 @@ pub struct CommitOutcome {
     /// The signed commit (CID, bytes, decoded form).
     pub commit: SignedCommit,
     /// This commit's rev.
-    pub rev: String,
+    pub rev: Tid,
     /// The previous commit's rev (`None` for the first commit).
-    pub since: Option<String>,
+    pub since: Option<Tid>,
     /// The previous MST root (`None` for the first commit).
     pub prev_data: Option<Cid>,
     /// The new MST root.
@@ -198,7 +199,7 @@ pub enum WriteError {
     InvalidRecord { path: String, reason: String },
     /// The new rev does not sort after the current one.
     #[error("rev {rev} does not come after the current rev {current}")]
-    RevNotIncreasing { rev: String, current: String },
+    RevNotIncreasing { rev: Tid, current: Tid },
     /// A write kind a first commit cannot contain (update or delete).
     #[error("a new repository can only be created with create or put writes")]
     NotACreate,
@@ -225,37 +226,13 @@ impl From<MstError> for WriteError {
     }
 }
 
-/// The DAG-CBOR block of a record, checked to be a map with a non-empty `$type` and
-/// no floats.
+/// The DAG-CBOR block of a record: a data-model map with a non-empty `$type`, in
+/// canonical encoding (see [`crate::data::record_cid`]).
 pub fn record_block(path: &str, record: &Value) -> Result<(Cid, Vec<u8>), WriteError> {
-    let bad = |reason: String| WriteError::InvalidRecord {
+    record_cid(record).map_err(|e| WriteError::InvalidRecord {
         path: path.to_string(),
-        reason,
-    };
-    let Value::Map(m) = record else {
-        return Err(bad("not a map".into()));
-    };
-    match m.get("$type") {
-        Some(Value::String(t)) if !t.is_empty() => {}
-        _ => return Err(bad("$type is missing or not a non-empty string".into())),
-    }
-    if has_float(record) {
-        return Err(bad(DataError::Float.to_string()));
-    }
-    let bytes = cbor::encode(record).map_err(|e| bad(e.to_string()))?;
-    if bytes.len() > cbor::MAX_BLOCK_BYTES {
-        return Err(bad(format!("{} bytes is too large", bytes.len())));
-    }
-    Ok((for_cbor(&bytes), bytes))
-}
-
-fn has_float(v: &Value) -> bool {
-    match v {
-        Value::Float(_) => true,
-        Value::List(l) => l.iter().any(has_float),
-        Value::Map(m) => m.values().any(has_float),
-        _ => false,
-    }
+        reason: e.to_string(),
+    })
 }
 
 /// Apply one batch of writes on top of `head` and sign the result.
@@ -265,11 +242,11 @@ fn has_float(v: &Value) -> bool {
 pub fn apply_writes<S: BlockSource>(
     store: &S,
     head: &RepoHead,
-    did: &str,
+    did: &Did,
     writes: &[Write],
     swap_commit: Option<Cid>,
     signer: &Keypair,
-    rev: &str,
+    rev: &Tid,
 ) -> Result<CommitOutcome, WriteError> {
     if let Some(expected) = swap_commit
         && expected != head.commit
@@ -279,10 +256,9 @@ pub fn apply_writes<S: BlockSource>(
             actual: head.commit,
         });
     }
-    validate_rev(rev)?;
-    if rev <= head.rev.as_str() {
+    if *rev <= head.rev {
         return Err(WriteError::RevNotIncreasing {
-            rev: rev.to_string(),
+            rev: rev.clone(),
             current: head.rev.clone(),
         });
     }
@@ -296,10 +272,10 @@ pub fn apply_writes<S: BlockSource>(
 /// The first commit of a new repository: an empty tree plus `writes` (creates or puts).
 pub fn create_repo<S: BlockSource>(
     store: &S,
-    did: &str,
+    did: &Did,
     writes: &[Write],
     signer: &Keypair,
-    rev: &str,
+    rev: &Tid,
 ) -> Result<CommitOutcome, WriteError> {
     if writes
         .iter()
@@ -316,10 +292,10 @@ pub fn create_repo<S: BlockSource>(
 /// CID), e.g. after importing a repository. Record blocks are not touched.
 pub fn rebuild_repo<S, I>(
     store: &S,
-    did: &str,
+    did: &Did,
     entries: I,
     signer: &Keypair,
-    rev: &str,
+    rev: &Tid,
 ) -> Result<RebuiltRepo, WriteError>
 where
     S: BlockSource,
@@ -327,7 +303,7 @@ where
 {
     let mst = Mst::build(store, entries)?;
     let data = mst.root();
-    let commit = UnsignedCommit::new(did, data, rev, None)?.sign(signer)?;
+    let commit = UnsignedCommit::new(did.clone(), data, rev.clone(), None).sign(signer)?;
     let mut blocks = mst.unstored_blocks();
     blocks.insert(commit.cid, commit.bytes.clone());
     Ok(RebuiltRepo {
@@ -433,15 +409,15 @@ fn apply_to_tree<S: BlockSource>(
 fn finish<S: BlockSource>(
     mst: &Mst<S>,
     head: Option<&RepoHead>,
-    did: &str,
+    did: &Did,
     ops: Vec<RepoOp>,
     records: Records,
     signer: &Keypair,
-    rev: &str,
+    rev: &Tid,
 ) -> Result<CommitOutcome, WriteError> {
     let data = mst.root();
     let diff = mst.diff(head.map(|h| h.data), data)?;
-    let commit = UnsignedCommit::new(did, data, rev, None)?.sign(signer)?;
+    let commit = UnsignedCommit::new(did.clone(), data, rev.clone(), None).sign(signer)?;
 
     let mut new_blocks = BlockMap::new();
     new_blocks.insert(commit.cid, commit.bytes.clone());
@@ -462,7 +438,7 @@ fn finish<S: BlockSource>(
     removed_cids.extend(diff.removed_leaf_cids());
     Ok(CommitOutcome {
         commit,
-        rev: rev.to_string(),
+        rev: rev.clone(),
         since: head.map(|h| h.rev.clone()),
         prev_data: head.map(|h| h.data),
         data,

@@ -108,7 +108,12 @@ impl Pdsd {
                 Err(_) => break,
             }
         }
-        let url = url.unwrap_or_else(|| panic!("pdsd did not say where it listens; log:\n{}", self.log_text()));
+        let url = url.unwrap_or_else(|| {
+            panic!(
+                "pdsd did not say where it listens; log:\n{}",
+                self.log_text()
+            )
+        });
         self.url = url;
         self.child = Some(child);
     }
@@ -187,7 +192,10 @@ impl Pdsd {
 }
 
 fn unsafe_free_sigterm(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
 
 impl Drop for Pdsd {
@@ -214,7 +222,11 @@ pub fn random_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{:x}{:x}", (t as u64) & 0xffffff, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{:x}{:x}",
+        (t as u64) & 0xffffff,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A blocking XRPC client.
@@ -244,7 +256,10 @@ impl Xrpc {
 
     /// GET a query with parameters.
     pub fn get(&self, nsid: &str, params: &[(&str, &str)], token: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.get(format!("{}/xrpc/{nsid}", self.base)).query(params);
+        let mut req = self
+            .http
+            .get(format!("{}/xrpc/{nsid}", self.base))
+            .query(params);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -252,7 +267,11 @@ impl Xrpc {
     }
 
     /// GET raw bytes.
-    pub fn get_bytes(&self, nsid: &str, params: &[(&str, &str)]) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+    pub fn get_bytes(
+        &self,
+        nsid: &str,
+        params: &[(&str, &str)],
+    ) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
         let res = self
             .http
             .get(format!("{}/xrpc/{nsid}", self.base))
@@ -261,12 +280,19 @@ impl Xrpc {
             .expect("request");
         let st = res.status().as_u16();
         let headers = res.headers().clone();
-        (st, res.bytes().map(|b| b.to_vec()).unwrap_or_default(), headers)
+        (
+            st,
+            res.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+            headers,
+        )
     }
 
     /// POST a procedure with a JSON body.
     pub fn post(&self, nsid: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}/xrpc/{nsid}", self.base)).json(body);
+        let mut req = self
+            .http
+            .post(format!("{}/xrpc/{nsid}", self.base))
+            .json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -274,7 +300,13 @@ impl Xrpc {
     }
 
     /// POST raw bytes with a content type.
-    pub fn post_bytes(&self, nsid: &str, bytes: Vec<u8>, content_type: &str, token: Option<&str>) -> (u16, Value) {
+    pub fn post_bytes(
+        &self,
+        nsid: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        token: Option<&str>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .post(format!("{}/xrpc/{nsid}", self.base))
@@ -294,9 +326,17 @@ impl Xrpc {
 
 /// Assert an XRPC error shape, status and name.
 pub fn assert_error(res: &(u16, Value), status: u16, name: &str) {
-    assert_eq!(res.0, status, "expected {status} {name}, got {} {}", res.0, res.1);
+    assert_eq!(
+        res.0, status,
+        "expected {status} {name}, got {} {}",
+        res.0, res.1
+    );
     assert_eq!(res.1["error"].as_str(), Some(name), "body: {}", res.1);
-    assert!(res.1["message"].is_string() || res.1["message"].is_null(), "message: {}", res.1);
+    assert!(
+        res.1["message"].is_string() || res.1["message"].is_null(),
+        "message: {}",
+        res.1
+    );
 }
 
 /// Read a whole file.

@@ -113,13 +113,8 @@ fn map_jwt(e: jwt::JwtError) -> XrpcError {
 
 /// Verify an access token string.
 pub fn verify_access(state: &AppState, token: &str) -> Result<AccessAuth, XrpcError> {
-    let claims = jwt::verify_hs256(
-        state.jwt_secret(),
-        token,
-        &[ACCESS_TYP],
-        &state.service_did,
-    )
-    .map_err(map_jwt)?;
+    let claims = jwt::verify_hs256(state.jwt_secret(), token, &[ACCESS_TYP], &state.service_did)
+        .map_err(map_jwt)?;
     match claims.scope.as_str() {
         scope::ACCESS | scope::APP_PASS | scope::APP_PASS_PRIVILEGED => Ok(AccessAuth {
             did: claims.sub,
@@ -158,7 +153,11 @@ impl FromRequestParts<AppState> for OptionalAccess {
     type Rejection = XrpcError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, XrpcError> {
-        if parts.headers.get(axum::http::header::AUTHORIZATION).is_none() {
+        if parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .is_none()
+        {
             return Ok(OptionalAccess(None));
         }
         AccessAuth::from_request_parts(parts, state)

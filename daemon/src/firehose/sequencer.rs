@@ -11,9 +11,20 @@ use serde::Serialize;
 #[derive(Debug)]
 pub enum Pending {
     Commit(events::CommitEvent),
-    Identity { did: String, handle: Option<String> },
-    Account { did: String, active: bool, status: Option<String> },
-    Sync { did: String, blocks: Vec<u8>, rev: String },
+    Identity {
+        did: String,
+        handle: Option<String>,
+    },
+    Account {
+        did: String,
+        active: bool,
+        status: Option<String>,
+    },
+    Sync {
+        did: String,
+        blocks: Vec<u8>,
+        rev: String,
+    },
 }
 
 fn build(p: &mut Pending, seq: i64, time: &str) -> Result<(&'static str, Vec<u8>), DbError> {
@@ -67,9 +78,9 @@ fn build(p: &mut Pending, seq: i64, time: &str) -> Result<(&'static str, Vec<u8>
 fn did_of(p: &Pending) -> &str {
     match p {
         Pending::Commit(c) => &c.repo,
-        Pending::Identity { did, .. } | Pending::Account { did, .. } | Pending::Sync { did, .. } => {
-            did
-        }
+        Pending::Identity { did, .. }
+        | Pending::Account { did, .. }
+        | Pending::Sync { did, .. } => did,
     }
 }
 

@@ -90,7 +90,11 @@ impl PlcClient {
         let text = res.text().await.unwrap_or_default();
         let message = serde_json::from_str::<Value>(&text)
             .ok()
-            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| text.chars().take(500).collect());
         Err(PlcClientError::Refused {
             status: status.as_u16(),

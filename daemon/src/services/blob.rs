@@ -12,7 +12,10 @@ use futures::Stream;
 use pds::data::BlobRef;
 
 /// The limits of an account's tier (falling back to the default tier).
-pub fn tier_limits<'a>(state: &'a AppState, account: &accounts::AccountRow) -> &'a crate::config::TierLimits {
+pub fn tier_limits<'a>(
+    state: &'a AppState,
+    account: &accounts::AccountRow,
+) -> &'a crate::config::TierLimits {
     state
         .config
         .tier(&account.tier)
@@ -44,23 +47,38 @@ where
     let limit = limits
         .blob_max_bytes
         .min(limits.blob_quota_bytes.saturating_sub(used));
-    let stored = state.blobs.put_stream(body, limit).await.map_err(|e| match e {
-        crate::blobs::BlobError::TooLarge { .. } if limit < limits.blob_max_bytes => {
-            ServiceError::BlobTooLarge(format!(
-                "Blob storage quota of {} bytes would be exceeded",
-                limits.blob_quota_bytes
-            ))
-        }
-        other => other.into(),
-    })?;
+    let stored = state
+        .blobs
+        .put_stream(body, limit)
+        .await
+        .map_err(|e| match e {
+            crate::blobs::BlobError::TooLarge { .. } if limit < limits.blob_max_bytes => {
+                ServiceError::BlobTooLarge(format!(
+                    "Blob storage quota of {} bytes would be exceeded",
+                    limits.blob_quota_bytes
+                ))
+            }
+            other => other.into(),
+        })?;
     let declared = content_type
-        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|c| !c.is_empty() && c != "*/*" && c.contains('/'));
     let mime = match crate::blobs::sniff_mime(&stored.head) {
         Some(sniffed) => sniffed.to_string(),
         None => declared.unwrap_or_else(|| "application/octet-stream".to_string()),
     };
-    let (did, cid, m, size) = (account.did.clone(), stored.cid.to_string(), mime.clone(), stored.size);
+    let (did, cid, m, size) = (
+        account.did.clone(),
+        stored.cid.to_string(),
+        mime.clone(),
+        stored.size,
+    );
     state
         .db
         .write(move |tx| blob_store::insert(tx.conn(), &did, &cid, &m, size))

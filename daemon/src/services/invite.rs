@@ -31,9 +31,16 @@ pub struct Invite {
 }
 
 /// Create `count` codes with `uses` each, for `for_account` ("admin" when none).
-pub async fn create(state: &AppState, count: u32, uses: u32, for_account: Option<String>) -> Result<Vec<Invite>, ServiceError> {
+pub async fn create(
+    state: &AppState,
+    count: u32,
+    uses: u32,
+    for_account: Option<String>,
+) -> Result<Vec<Invite>, ServiceError> {
     if uses == 0 || count == 0 || count > 1000 {
-        return Err(ServiceError::invalid("useCount must be at least 1 and codeCount between 1 and 1000"));
+        return Err(ServiceError::invalid(
+            "useCount must be at least 1 and codeCount between 1 and 1000",
+        ));
     }
     let mut invites = Vec::new();
     for _ in 0..count {
@@ -51,7 +58,7 @@ pub async fn create(state: &AppState, count: u32, uses: u32, for_account: Option
                 tx.conn().execute(
                     "INSERT INTO invite_code (code, available, disabled, for_account, created_by, created_at) VALUES (?1, ?2, 0, ?3, 'admin', ?4)",
                     params![i.code, i.available, i.for_account, crate::store::now()],
-                )?;
+                ).map_err(crate::store::DbError::from)?;
             }
             Ok(())
         })
@@ -70,7 +77,11 @@ pub fn spend(conn: &Connection, code: &str, did: &str) -> Result<(), ServiceErro
         .optional()
         .map_err(crate::store::DbError::from)?;
     let used: i64 = conn
-        .query_row("SELECT COUNT(*) FROM invite_code_use WHERE code = ?1", [code], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM invite_code_use WHERE code = ?1",
+            [code],
+            |r| r.get(0),
+        )
         .map_err(crate::store::DbError::from)?;
     match row {
         Some((available, 0)) if used < available => {

@@ -9,6 +9,7 @@ pub mod account;
 pub mod blob;
 pub mod identity;
 pub mod invite;
+pub mod mail;
 pub mod repo;
 pub mod session;
 
@@ -94,9 +95,10 @@ impl From<crate::plc::client::PlcClientError> for ServiceError {
     fn from(e: crate::plc::client::PlcClientError) -> Self {
         use crate::plc::client::PlcClientError as P;
         match e {
-            P::Refused { status, message } if (400..500).contains(&status) => {
-                ServiceError::Named("InvalidRequest", format!("PLC directory refused the operation: {message}"))
-            }
+            P::Refused { status, message } if (400..500).contains(&status) => ServiceError::Named(
+                "InvalidRequest",
+                format!("PLC directory refused the operation: {message}"),
+            ),
             other => ServiceError::Upstream(other.to_string()),
         }
     }
@@ -106,9 +108,9 @@ impl From<crate::blobs::BlobError> for ServiceError {
     fn from(e: crate::blobs::BlobError) -> Self {
         use crate::blobs::BlobError as B;
         match e {
-            B::TooLarge { limit } => {
-                ServiceError::BlobTooLarge(format!("This file is too large. It is larger than the maximum size of {limit} bytes"))
-            }
+            B::TooLarge { limit } => ServiceError::BlobTooLarge(format!(
+                "This file is too large. It is larger than the maximum size of {limit} bytes"
+            )),
             B::NotFound => ServiceError::BlobNotFound,
             B::Body(m) => ServiceError::invalid(format!("upload interrupted: {m}")),
             B::Store(m) => ServiceError::Internal(m),
@@ -132,7 +134,9 @@ impl From<pds::repo::WriteError> for ServiceError {
     fn from(e: pds::repo::WriteError) -> Self {
         use pds::repo::WriteError as W;
         match e {
-            W::InvalidSwapCommit { .. } | W::InvalidSwap { .. } => ServiceError::InvalidSwap(e.to_string()),
+            W::InvalidSwapCommit { .. } | W::InvalidSwap { .. } => {
+                ServiceError::InvalidSwap(e.to_string())
+            }
             W::RecordAlreadyExists(p) => {
                 ServiceError::InvalidRequest(format!("Record already exists: {p}"))
             }

@@ -182,7 +182,11 @@ pub fn commit_in_tx(
     })
 }
 
-fn check_blobs(conn: &rusqlite::Connection, did: &str, blobs: &[BlobRef]) -> Result<(), ServiceError> {
+fn check_blobs(
+    conn: &rusqlite::Connection,
+    did: &str,
+    blobs: &[BlobRef],
+) -> Result<(), ServiceError> {
     for b in blobs {
         if !store::blobs::exists(conn, did, &b.cid.to_string())? {
             return Err(ServiceError::Named(
@@ -272,7 +276,10 @@ pub fn sequence_commit(
 }
 
 /// Resolve a repo identifier (DID or handle) to an account.
-pub async fn find_account(state: &AppState, repo: &str) -> Result<accounts::AccountRow, ServiceError> {
+pub async fn find_account(
+    state: &AppState,
+    repo: &str,
+) -> Result<accounts::AccountRow, ServiceError> {
     let ident = pds::syntax::AtIdentifier::new(repo)
         .map_err(|e| ServiceError::invalid(format!("Invalid repo: {e}")))?;
     let key = ident.as_str().to_string();
@@ -368,4 +375,155 @@ pub fn sequence_sync(
             rev: rev.to_string(),
         },
     )
+}
+
+/// Keys that may have signed a repo of `did`: its current `#atproto` key and every
+/// `#atproto` key its PLC log ever listed (a repo exported from a previous host is signed
+/// with that host's key), plus this server's key for the account.
+async fn signing_keys_of(
+    state: &AppState,
+    account: &accounts::AccountRow,
+) -> Vec<pds::crypto::PublicKey> {
+    let mut keys = Vec::new();
+    if let Ok(k) = state
+        .kek
+        .open_keypair(&signing_key_label(&account.did), &account.signing_key)
+    {
+        keys.push(k.public());
+    }
+    if let Ok(doc) = super::identity::parsed_document(state, &account.did).await
+        && let Ok(k) = doc.atproto_signing_key()
+    {
+        keys.push(k);
+    }
+    if account.did.starts_with("did:plc:")
+        && let Ok(log) = super::identity::audit_log(state, &account.did).await
+    {
+        for entry in log {
+            if let Some(data) = entry.operation.op.normalized()
+                && let Some(k) = data.verification_methods.get("atproto")
+                && let Ok(k) = pds::crypto::PublicKey::from_did_key(k)
+            {
+                keys.push(k);
+            }
+        }
+    }
+    keys.dedup_by(|a, b| a == b);
+    keys
+}
+
+/// Replace `did`'s repo with the one in `car`, after verifying it completely (every
+/// block, the MST, the records, and a signature by a key the DID has had). The records
+/// are re-committed under this server's signing key; relays hear `#sync`.
+pub async fn import_car(
+    state: &AppState,
+    did: &str,
+    car: Vec<u8>,
+) -> Result<Committed, ServiceError> {
+    let account = find_account(state, did).await?;
+    if account.takedown_ref.is_some() {
+        return Err(ServiceError::RepoTakendown(account.did.clone()));
+    }
+    let limits = pds::car::CarLimits {
+        max_total_bytes: state.config.limits.import_bytes as u64,
+        ..Default::default()
+    };
+    let file = pds::car::read_all(std::io::Cursor::new(&car), limits)
+        .map_err(|e| ServiceError::invalid(format!("Invalid CAR: {e}")))?;
+    let keys = signing_keys_of(state, &account).await;
+    let mut verified = None;
+    let mut last_err = String::from("no signing key is known for this DID");
+    for key in &keys {
+        let mut opts = pds::repo::VerifyOptions::new(key);
+        opts.did = Some(&account.did);
+        opts.limits = limits;
+        opts.allow_stray_blocks = true;
+        match pds::repo::verify_car_file(&file, &opts) {
+            Ok(v) => {
+                verified = Some(v);
+                break;
+            }
+            Err(e) => last_err = e.to_string(),
+        }
+    }
+    let verified = verified
+        .ok_or_else(|| ServiceError::invalid(format!("Repo does not verify: {last_err}")))?;
+    // Records and their blobs, from the verified CAR.
+    let mut records: Vec<(String, Cid, Vec<u8>, Vec<BlobRef>)> =
+        Vec::with_capacity(verified.records.len());
+    for (path, cid) in &verified.records {
+        let bytes = file
+            .blocks
+            .get(cid)
+            .ok_or_else(|| ServiceError::invalid(format!("record block {cid} missing")))?;
+        let value = pds::data::cbor::decode_value(bytes)?;
+        records.push((
+            path.clone(),
+            *cid,
+            bytes.clone(),
+            pds::data::blob_refs(&value),
+        ));
+    }
+    let st = state.clone();
+    let did_typed = Did::new(&account.did)?;
+    let imported_rev = verified.commit.rev.clone();
+    state
+        .db
+        .write(move |tx| -> Result<Committed, ServiceError> {
+            let conn = tx.conn();
+            let account = accounts::by_did(conn, did_typed.as_str())?
+                .ok_or_else(|| ServiceError::RepoNotFound(did_typed.to_string()))?;
+            let key = signing_key(&st, tx, &account)?;
+            let old = repo_store::head(conn, did_typed.as_str())?;
+            let floor = match &old {
+                Some(h) if h.rev > imported_rev => h.rev.clone(),
+                _ => imported_rev.clone(),
+            };
+            let rev = st.tids.next_after(&floor);
+            let d = did_typed.as_str();
+            conn.execute("DELETE FROM repo_block WHERE did = ?1", [d])
+                .map_err(DbError::from)?;
+            conn.execute("DELETE FROM record WHERE did = ?1", [d])
+                .map_err(DbError::from)?;
+            conn.execute("DELETE FROM record_blob WHERE did = ?1", [d])
+                .map_err(DbError::from)?;
+            let rebuilt = pds::repo::rebuild_repo(
+                &repo_store::SqlBlocks { conn, did: d },
+                &did_typed,
+                records.iter().map(|(p, c, _, _)| (p.clone(), *c)),
+                &key,
+                &rev,
+            )?;
+            repo_store::put_blocks(conn, d, rev.as_str(), rebuilt.blocks.iter())?;
+            for (path, cid, bytes, blobs) in &records {
+                repo_store::put_blocks(conn, d, rev.as_str(), [(cid, bytes)])?;
+                let (collection, rkey) = path
+                    .split_once('/')
+                    .ok_or_else(|| ServiceError::invalid(format!("bad record path {path}")))?;
+                repo_store::put_record(conn, d, collection, rkey, cid, rev.as_str())?;
+                for b in blobs {
+                    store::blobs::link_record(conn, d, &b.cid.to_string(), path)?;
+                }
+            }
+            let head = pds::repo::RepoHead {
+                commit: rebuilt.commit.cid,
+                rev: rev.clone(),
+                data: rebuilt.data,
+            };
+            repo_store::set_head(conn, d, &head)?;
+            sequence_sync(
+                &st,
+                tx,
+                d,
+                &rebuilt.commit.cid,
+                &rebuilt.commit.bytes,
+                rev.as_str(),
+            )?;
+            Ok(Committed {
+                commit: rebuilt.commit.cid,
+                rev,
+                results: vec![],
+            })
+        })
+        .await
 }

@@ -92,7 +92,11 @@ pub async fn issue(
 }
 
 /// Log in with a handle, DID or e-mail and the account password or an app password.
-pub async fn login(state: &AppState, identifier: &str, password: &str) -> Result<Login, ServiceError> {
+pub async fn login(
+    state: &AppState,
+    identifier: &str,
+    password: &str,
+) -> Result<Login, ServiceError> {
     let id = identifier.to_string();
     let account = state
         .db
@@ -148,7 +152,10 @@ pub async fn login(state: &AppState, identifier: &str, password: &str) -> Result
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2yKx7sI0C3wS8m2m7m3n3u7ZqSxq0uS7o4ZV2Q3m9rQ";
 
 /// Rotate a refresh token: a new pair, the old token retired after a grace period.
-pub async fn refresh(state: &AppState, presented: &auth::RefreshAuth) -> Result<(accounts::AccountRow, Tokens), ServiceError> {
+pub async fn refresh(
+    state: &AppState,
+    presented: &auth::RefreshAuth,
+) -> Result<(accounts::AccountRow, Tokens), ServiceError> {
     let st = state.clone();
     let jti = presented.jti.clone();
     let did = presented.did.clone();
@@ -156,15 +163,22 @@ pub async fn refresh(state: &AppState, presented: &auth::RefreshAuth) -> Result<
         .db
         .write(move |tx| -> Result<_, ServiceError> {
             let conn = tx.conn();
-            let row = sessions::refresh(conn, &jti)?
-                .ok_or_else(|| ServiceError::Named("ExpiredToken", "Token has been revoked".into()))?;
+            let row = sessions::refresh(conn, &jti)?.ok_or_else(|| {
+                ServiceError::Named("ExpiredToken", "Token has been revoked".into())
+            })?;
             if row.did != did || row.expires_at < crate::store::now() {
-                return Err(ServiceError::Named("ExpiredToken", "Token has expired".into()));
+                return Err(ServiceError::Named(
+                    "ExpiredToken",
+                    "Token has expired".into(),
+                ));
             }
             let account = accounts::by_did(conn, &did)?
                 .ok_or_else(|| ServiceError::Named("InvalidToken", "Account not found".into()))?;
             if account.takedown_ref.is_some() {
-                return Err(ServiceError::Named("AccountTakedown", "Account has been taken down".into()));
+                return Err(ServiceError::Named(
+                    "AccountTakedown",
+                    "Account has been taken down".into(),
+                ));
             }
             let privileged = match &row.app_password_name {
                 None => None,
@@ -173,7 +187,10 @@ pub async fn refresh(state: &AppState, presented: &auth::RefreshAuth) -> Result<
                     match hashes.into_iter().find(|(n, _, _)| n == name) {
                         Some((_, _, p)) => Some(p),
                         None => {
-                            return Err(ServiceError::Named("ExpiredToken", "Token has been revoked".into()));
+                            return Err(ServiceError::Named(
+                                "ExpiredToken",
+                                "Token has been revoked".into(),
+                            ));
                         }
                     }
                 }
@@ -187,8 +204,19 @@ pub async fn refresh(state: &AppState, presented: &auth::RefreshAuth) -> Result<
             let next = row.next_id.clone().unwrap_or_else(jwt::random_id);
             let (tokens, exp) = make_tokens(&st, &did, access_scope, &next);
             if row.next_id.is_none() {
-                sessions::insert_refresh(conn, &next, &did, &stored_time(exp), row.app_password_name.as_deref())?;
-                sessions::rotate_refresh(conn, &jti, &next, &crate::store::in_secs(REFRESH_GRACE_SECS))?;
+                sessions::insert_refresh(
+                    conn,
+                    &next,
+                    &did,
+                    &stored_time(exp),
+                    row.app_password_name.as_deref(),
+                )?;
+                sessions::rotate_refresh(
+                    conn,
+                    &jti,
+                    &next,
+                    &crate::store::in_secs(REFRESH_GRACE_SECS),
+                )?;
             }
             Ok((account, tokens))
         })

@@ -51,7 +51,9 @@ impl AccountRow {
 
     /// The handle, or `handle.invalid` when there is none.
     pub fn handle_or_invalid(&self) -> String {
-        self.handle.clone().unwrap_or_else(|| "handle.invalid".into())
+        self.handle
+            .clone()
+            .unwrap_or_else(|| "handle.invalid".into())
     }
 }
 
@@ -134,7 +136,11 @@ pub fn by_identifier(conn: &Connection, identifier: &str) -> Result<Option<Accou
 }
 
 /// Accounts in DID order after `cursor`.
-pub fn list(conn: &Connection, cursor: Option<&str>, limit: u32) -> Result<Vec<AccountRow>, DbError> {
+pub fn list(
+    conn: &Connection,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Vec<AccountRow>, DbError> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM account WHERE did > ?1 ORDER BY did LIMIT ?2"
     ))?;
@@ -166,7 +172,12 @@ pub fn set_password(conn: &Connection, did: &str, hash: &str) -> Result<(), DbEr
 }
 
 /// Deactivate (with an optional deletion date) or reactivate.
-pub fn set_deactivated(conn: &Connection, did: &str, at: Option<&str>, delete_after: Option<&str>) -> Result<(), DbError> {
+pub fn set_deactivated(
+    conn: &Connection,
+    did: &str,
+    at: Option<&str>,
+    delete_after: Option<&str>,
+) -> Result<(), DbError> {
     conn.execute(
         "UPDATE account SET deactivated_at = ?2, delete_after = ?3 WHERE did = ?1",
         params![did, at, delete_after],
@@ -194,7 +205,10 @@ pub fn set_signing_key(conn: &Connection, did: &str, sealed: &[u8]) -> Result<()
 
 /// Change the tier.
 pub fn set_tier(conn: &Connection, did: &str, tier: &str) -> Result<(), DbError> {
-    conn.execute("UPDATE account SET tier = ?2 WHERE did = ?1", params![did, tier])?;
+    conn.execute(
+        "UPDATE account SET tier = ?2 WHERE did = ?1",
+        params![did, tier],
+    )?;
     Ok(())
 }
 

@@ -15,7 +15,13 @@ pub struct BlobRow {
 }
 
 /// Record an uploaded blob for an account (idempotent).
-pub fn insert(conn: &Connection, did: &str, cid: &str, mime: &str, size: u64) -> Result<(), DbError> {
+pub fn insert(
+    conn: &Connection,
+    did: &str,
+    cid: &str,
+    mime: &str,
+    size: u64,
+) -> Result<(), DbError> {
     conn.prepare_cached(
         "INSERT INTO blob (did, cid, mime_type, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (did, cid) DO NOTHING",
@@ -117,12 +123,18 @@ pub fn usage(conn: &Connection, did: &str) -> Result<u64, DbError> {
 
 /// Total bytes of all blobs (status).
 pub fn total_usage(conn: &Connection) -> Result<u64, DbError> {
-    Ok(conn.query_row("SELECT COALESCE(SUM(size), 0) FROM blob", [], |r| r.get::<_, i64>(0))? as u64)
+    Ok(
+        conn.query_row("SELECT COALESCE(SUM(size), 0) FROM blob", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
 /// How many blobs the account has, and how many are referenced by records.
 pub fn counts(conn: &Connection, did: &str) -> Result<(u64, u64), DbError> {
-    let all: i64 = conn.query_row("SELECT COUNT(*) FROM blob WHERE did = ?1", [did], |r| r.get(0))?;
+    let all: i64 = conn.query_row("SELECT COUNT(*) FROM blob WHERE did = ?1", [did], |r| {
+        r.get(0)
+    })?;
     let referenced: i64 = conn.query_row(
         "SELECT COUNT(DISTINCT blob_cid) FROM record_blob WHERE did = ?1",
         [did],
@@ -133,8 +145,11 @@ pub fn counts(conn: &Connection, did: &str) -> Result<(u64, u64), DbError> {
 
 /// Every blob CID of the account (exports).
 pub fn all_cids(conn: &Connection, did: &str) -> Result<Vec<(String, String, u64)>, DbError> {
-    let mut st = conn.prepare_cached("SELECT cid, mime_type, size FROM blob WHERE did = ?1 ORDER BY cid")?;
-    let rows = st.query_map([did], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+    let mut st =
+        conn.prepare_cached("SELECT cid, mime_type, size FROM blob WHERE did = ?1 ORDER BY cid")?;
+    let rows = st.query_map([did], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -150,7 +165,11 @@ pub fn delete_account_blobs(conn: &Connection, did: &str) -> Result<Vec<String>,
     let mut orphaned = Vec::new();
     for c in cids {
         let held: bool = conn
-            .query_row("SELECT 1 FROM blob WHERE cid = ?1 LIMIT 1", [&c], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM blob WHERE cid = ?1 LIMIT 1",
+                [&c],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some();
         if !held {

@@ -11,7 +11,8 @@ pub mod sqlite;
 pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
-
+pub mod blobs;
+pub mod repo;
 
 pub mod sessions;
 

@@ -26,9 +26,11 @@ impl BlockSource for SqlBlocks<'_> {
             .conn
             .prepare_cached("SELECT bytes FROM repo_block WHERE did = ?1 AND cid = ?2")
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        st.query_row(params![self.did, cid.to_bytes()], |r| r.get::<_, Vec<u8>>(0))
-            .optional()
-            .map_err(|e| StoreError::Backend(e.to_string()))
+        st.query_row(params![self.did, cid.to_bytes()], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .optional()
+        .map_err(|e| StoreError::Backend(e.to_string()))
     }
 }
 
@@ -131,7 +133,12 @@ pub fn put_record(
 }
 
 /// Remove a deleted record from the index.
-pub fn delete_record(conn: &Connection, did: &str, collection: &str, rkey: &str) -> Result<(), DbError> {
+pub fn delete_record(
+    conn: &Connection,
+    did: &str,
+    collection: &str,
+    rkey: &str,
+) -> Result<(), DbError> {
     conn.prepare_cached("DELETE FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3")?
         .execute(params![did, collection, rkey])?;
     Ok(())
@@ -191,10 +198,18 @@ pub fn list_records(
     reverse: bool,
 ) -> Result<Vec<ListedRecord>, DbError> {
     let sql = match (reverse, cursor.is_some()) {
-        (false, false) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey DESC LIMIT ?3",
-        (false, true) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey < ?4 ORDER BY r.rkey DESC LIMIT ?3",
-        (true, false) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey ASC LIMIT ?3",
-        (true, true) => "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey > ?4 ORDER BY r.rkey ASC LIMIT ?3",
+        (false, false) => {
+            "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey DESC LIMIT ?3"
+        }
+        (false, true) => {
+            "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey < ?4 ORDER BY r.rkey DESC LIMIT ?3"
+        }
+        (true, false) => {
+            "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 ORDER BY r.rkey ASC LIMIT ?3"
+        }
+        (true, true) => {
+            "SELECT r.rkey, r.cid, b.bytes FROM record r JOIN repo_block b ON b.did = r.did AND b.cid = r.cid WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey > ?4 ORDER BY r.rkey ASC LIMIT ?3"
+        }
     };
     let mut st = conn.prepare_cached(sql)?;
     let map = |r: &rusqlite::Row<'_>| {
@@ -225,7 +240,9 @@ pub fn list_records(
 
 /// The collections a repo has records in.
 pub fn collections(conn: &Connection, did: &str) -> Result<Vec<String>, DbError> {
-    let mut st = conn.prepare_cached("SELECT DISTINCT collection FROM record WHERE did = ?1 ORDER BY collection")?;
+    let mut st = conn.prepare_cached(
+        "SELECT DISTINCT collection FROM record WHERE did = ?1 ORDER BY collection",
+    )?;
     let rows = st.query_map([did], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
@@ -258,8 +275,13 @@ pub fn all_records(conn: &Connection, did: &str) -> Result<Vec<(String, Cid)>, D
 }
 
 /// Blocks added after `rev` (for getRepo with `since`).
-pub fn blocks_since(conn: &Connection, did: &str, rev: &str) -> Result<BTreeMap<Cid, Vec<u8>>, DbError> {
-    let mut st = conn.prepare_cached("SELECT cid, bytes FROM repo_block WHERE did = ?1 AND rev > ?2")?;
+pub fn blocks_since(
+    conn: &Connection,
+    did: &str,
+    rev: &str,
+) -> Result<BTreeMap<Cid, Vec<u8>>, DbError> {
+    let mut st =
+        conn.prepare_cached("SELECT cid, bytes FROM repo_block WHERE did = ?1 AND rev > ?2")?;
     let rows = st.query_map(params![did, rev], |r| {
         Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
     })?;

@@ -14,7 +14,13 @@ pub struct RefreshRow {
 }
 
 /// Record a newly issued refresh token.
-pub fn insert_refresh(conn: &Connection, id: &str, did: &str, expires_at: &str, app_password: Option<&str>) -> Result<(), DbError> {
+pub fn insert_refresh(
+    conn: &Connection,
+    id: &str,
+    did: &str,
+    expires_at: &str,
+    app_password: Option<&str>,
+) -> Result<(), DbError> {
     conn.execute(
         "INSERT OR IGNORE INTO refresh_token (id, did, expires_at, app_password_name) VALUES (?1, ?2, ?3, ?4)",
         params![id, did, expires_at, app_password],
@@ -39,7 +45,12 @@ pub fn refresh(conn: &Connection, id: &str) -> Result<Option<RefreshRow>, DbErro
 }
 
 /// Mark `id` as rotated into `next_id`, keeping it valid only for a short grace period.
-pub fn rotate_refresh(conn: &Connection, id: &str, next_id: &str, grace_expires_at: &str) -> Result<(), DbError> {
+pub fn rotate_refresh(
+    conn: &Connection,
+    id: &str,
+    next_id: &str,
+    grace_expires_at: &str,
+) -> Result<(), DbError> {
     conn.execute(
         "UPDATE refresh_token SET next_id = ?2, expires_at = MIN(expires_at, ?3) WHERE id = ?1",
         params![id, next_id, grace_expires_at],
@@ -73,7 +84,13 @@ pub struct AppPasswordRow {
 }
 
 /// Store an app password hash.
-pub fn insert_app_password(conn: &Connection, did: &str, name: &str, hash: &str, privileged: bool) -> Result<bool, DbError> {
+pub fn insert_app_password(
+    conn: &Connection,
+    did: &str,
+    name: &str,
+    hash: &str,
+    privileged: bool,
+) -> Result<bool, DbError> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO app_password (did, name, password_hash, created_at, privileged) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![did, name, hash, super::now(), privileged],
@@ -97,15 +114,25 @@ pub fn list_app_passwords(conn: &Connection, did: &str) -> Result<Vec<AppPasswor
 }
 
 /// (name, hash, privileged) of every app password, for login.
-pub fn app_password_hashes(conn: &Connection, did: &str) -> Result<Vec<(String, String, bool)>, DbError> {
-    let mut st = conn.prepare_cached("SELECT name, password_hash, privileged FROM app_password WHERE did = ?1")?;
-    let rows = st.query_map([did], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+pub fn app_password_hashes(
+    conn: &Connection,
+    did: &str,
+) -> Result<Vec<(String, String, bool)>, DbError> {
+    let mut st = conn.prepare_cached(
+        "SELECT name, password_hash, privileged FROM app_password WHERE did = ?1",
+    )?;
+    let rows = st.query_map([did], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0))
+    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Revoke an app password and the sessions made with it.
 pub fn delete_app_password(conn: &Connection, did: &str, name: &str) -> Result<(), DbError> {
-    conn.execute("DELETE FROM app_password WHERE did = ?1 AND name = ?2", params![did, name])?;
+    conn.execute(
+        "DELETE FROM app_password WHERE did = ?1 AND name = ?2",
+        params![did, name],
+    )?;
     conn.execute(
         "DELETE FROM refresh_token WHERE did = ?1 AND app_password_name = ?2",
         params![did, name],
@@ -114,7 +141,12 @@ pub fn delete_app_password(conn: &Connection, did: &str, name: &str) -> Result<(
 }
 
 /// Store a one-time e-mail token (account deletion, PLC operation signature).
-pub fn put_email_token(conn: &Connection, purpose: &str, did: &str, token: &str) -> Result<(), DbError> {
+pub fn put_email_token(
+    conn: &Connection,
+    purpose: &str,
+    did: &str,
+    token: &str,
+) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO email_token (purpose, did, token, requested_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (purpose, did) DO UPDATE SET token = excluded.token, requested_at = excluded.requested_at",
@@ -124,7 +156,13 @@ pub fn put_email_token(conn: &Connection, purpose: &str, did: &str, token: &str)
 }
 
 /// Consume an e-mail token if it matches and is younger than `max_age_secs`.
-pub fn take_email_token(conn: &Connection, purpose: &str, did: &str, token: &str, max_age_secs: i64) -> Result<bool, DbError> {
+pub fn take_email_token(
+    conn: &Connection,
+    purpose: &str,
+    did: &str,
+    token: &str,
+    max_age_secs: i64,
+) -> Result<bool, DbError> {
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT token, requested_at FROM email_token WHERE purpose = ?1 AND did = ?2",

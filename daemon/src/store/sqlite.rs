@@ -81,7 +81,9 @@ impl WriterCache {
     }
     /// A cached value of type `T`, mutable.
     pub fn get_mut<T: 'static>(&mut self, key: &str) -> Option<&mut T> {
-        self.entries.get_mut(key).and_then(|b| b.downcast_mut::<T>())
+        self.entries
+            .get_mut(key)
+            .and_then(|b| b.downcast_mut::<T>())
     }
     /// Cache a value.
     pub fn put<T: Send + 'static>(&mut self, key: impl Into<String>, value: T) {
@@ -184,7 +186,9 @@ impl Db {
                 let out = match (commit, result) {
                     (Ok(()), r) => r,
                     (Err(_), Err(e)) => Err(e),
-                    (Err(msg), Ok(_)) => Err(E::from(DbError::Task(format!("commit failed: {msg}")))),
+                    (Err(msg), Ok(_)) => {
+                        Err(E::from(DbError::Task(format!("commit failed: {msg}"))))
+                    }
                 };
                 let _ = tx.send(out);
             });
@@ -249,7 +253,13 @@ impl Db {
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
-        if let Some(h) = self.inner.writer_thread.lock().ok().and_then(|mut t| t.take()) {
+        if let Some(h) = self
+            .inner
+            .writer_thread
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take())
+        {
             let _ = h.join();
         }
         if let Ok(mut r) = self.inner.readers.lock() {

@@ -105,7 +105,13 @@ impl XrpcError {
 
 impl std::fmt::Display for XrpcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.error, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.error,
+            self.message
+        )
     }
 }
 
@@ -138,6 +144,40 @@ impl From<pds::data::DataError> for XrpcError {
 
 impl From<pds::crypto::CryptoError> for XrpcError {
     fn from(e: pds::crypto::CryptoError) -> Self {
+        XrpcError::invalid(e.to_string())
+    }
+}
+
+impl From<crate::services::ServiceError> for XrpcError {
+    fn from(e: crate::services::ServiceError) -> Self {
+        use crate::services::ServiceError as S;
+        let msg = e.to_string();
+        match e {
+            S::InvalidRequest(m) => XrpcError::invalid(m),
+            S::Named("AccountTakedown", m) => {
+                XrpcError::new(StatusCode::UNAUTHORIZED, "AccountTakedown", m)
+            }
+            S::Named(name, m) => XrpcError::named(name, m),
+            S::AuthenticationRequired(m) => {
+                XrpcError::new(StatusCode::UNAUTHORIZED, "AuthenticationRequired", m)
+            }
+            S::Forbidden(m) => XrpcError::forbidden(m),
+            S::RepoNotFound(_) => XrpcError::named("RepoNotFound", msg),
+            S::RepoDeactivated(_) => XrpcError::named("RepoDeactivated", msg),
+            S::RepoTakendown(_) => XrpcError::named("RepoTakendown", msg),
+            S::RecordNotFound(_) => XrpcError::named("RecordNotFound", msg),
+            S::InvalidSwap(m) => XrpcError::named("InvalidSwap", m),
+            S::BlobTooLarge(m) => XrpcError::named("BlobTooLarge", m),
+            S::BlobNotFound => XrpcError::named("BlobNotFound", msg),
+            S::Upstream(m) => XrpcError::upstream(m),
+            S::Unavailable(name, m) => XrpcError::unavailable(name, m),
+            S::Internal(m) => XrpcError::internal(m),
+        }
+    }
+}
+
+impl From<pds::identity::PlcError> for XrpcError {
+    fn from(e: pds::identity::PlcError) -> Self {
         XrpcError::invalid(e.to_string())
     }
 }

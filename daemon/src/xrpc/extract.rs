@@ -40,21 +40,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = Bytes::from_request(req, state)
+        let _ = state;
+        let body: Bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
             .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    XrpcError::too_large("request body is too large")
-                } else {
-                    XrpcError::invalid(format!("could not read the request body: {e}"))
-                }
+            .map_err(|_| {
+                XrpcError::too_large(format!("request body is larger than {MAX_JSON_BODY} bytes"))
             })?;
-        if body.len() > MAX_JSON_BODY {
-            return Err(XrpcError::too_large("request body is too large"));
-        }
         if !ct.starts_with("application/json") {
             if body.is_empty() {
-                return Err(XrpcError::invalid("Request encoding (Content-Type) required but not provided"));
+                return Err(XrpcError::invalid(
+                    "Request encoding (Content-Type) required but not provided",
+                ));
             }
             return Err(XrpcError::invalid(format!(
                 "Wrong request encoding (Content-Type): {}; expected application/json",

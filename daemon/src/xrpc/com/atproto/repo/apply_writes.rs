@@ -33,11 +33,10 @@ pub async fn handler(
     let mut prepared = Vec::with_capacity(input.writes.len());
     for (i, w) in input.writes.iter().enumerate() {
         let kind = w.get("$type").and_then(Value::as_str).unwrap_or("");
-        let collection = super::collection(
-            w.get("collection")
-                .and_then(Value::as_str)
-                .ok_or_else(|| XrpcError::invalid(format!("writes/{i}: collection is required")))?,
-        )?;
+        let collection =
+            super::collection(w.get("collection").and_then(Value::as_str).ok_or_else(|| {
+                XrpcError::invalid(format!("writes/{i}: collection is required"))
+            })?)?;
         let rkey_in = w.get("rkey").and_then(Value::as_str);
         match kind {
             "com.atproto.repo.applyWrites#create" => {
@@ -46,33 +45,58 @@ pub async fn handler(
                     None => state.tids.next().to_string(),
                 };
                 let record = super::record_value(
-                    w.get("value").ok_or_else(|| XrpcError::invalid(format!("writes/{i}: value is required")))?,
+                    w.get("value").ok_or_else(|| {
+                        XrpcError::invalid(format!("writes/{i}: value is required"))
+                    })?,
                     &collection,
                 )?;
-                let (blobs, validation) = prepare_record(&collection, &rkey, &record, input.validate)?;
+                let (blobs, validation) =
+                    prepare_record(&collection, &rkey, &record, input.validate)?;
                 prepared.push(PreparedWrite {
-                    write: Write::Create { collection, rkey, record },
+                    write: Write::Create {
+                        collection,
+                        rkey,
+                        record,
+                    },
                     blobs,
                     validation,
                 });
             }
             "com.atproto.repo.applyWrites#update" => {
-                let rkey = super::rkey(rkey_in.ok_or_else(|| XrpcError::invalid(format!("writes/{i}: rkey is required")))?)?;
+                let rkey =
+                    super::rkey(rkey_in.ok_or_else(|| {
+                        XrpcError::invalid(format!("writes/{i}: rkey is required"))
+                    })?)?;
                 let record = super::record_value(
-                    w.get("value").ok_or_else(|| XrpcError::invalid(format!("writes/{i}: value is required")))?,
+                    w.get("value").ok_or_else(|| {
+                        XrpcError::invalid(format!("writes/{i}: value is required"))
+                    })?,
                     &collection,
                 )?;
-                let (blobs, validation) = prepare_record(&collection, &rkey, &record, input.validate)?;
+                let (blobs, validation) =
+                    prepare_record(&collection, &rkey, &record, input.validate)?;
                 prepared.push(PreparedWrite {
-                    write: Write::Update { collection, rkey, record, swap_record: None },
+                    write: Write::Update {
+                        collection,
+                        rkey,
+                        record,
+                        swap_record: None,
+                    },
                     blobs,
                     validation,
                 });
             }
             "com.atproto.repo.applyWrites#delete" => {
-                let rkey = super::rkey(rkey_in.ok_or_else(|| XrpcError::invalid(format!("writes/{i}: rkey is required")))?)?;
+                let rkey =
+                    super::rkey(rkey_in.ok_or_else(|| {
+                        XrpcError::invalid(format!("writes/{i}: rkey is required"))
+                    })?)?;
                 prepared.push(PreparedWrite {
-                    write: Write::Delete { collection, rkey, swap_record: None },
+                    write: Write::Delete {
+                        collection,
+                        rkey,
+                        swap_record: None,
+                    },
                     blobs: vec![],
                     validation: None,
                 });
@@ -98,7 +122,8 @@ pub async fn handler(
                     } else {
                         "com.atproto.repo.applyWrites#updateResult"
                     };
-                    let mut o = json!({"$type": t, "uri": uri, "cid": r.cid.map(|c| c.to_string())});
+                    let mut o =
+                        json!({"$type": t, "uri": uri, "cid": r.cid.map(|c| c.to_string())});
                     if let Some(v) = r.validation {
                         o["validationStatus"] = json!(v);
                     }

@@ -48,10 +48,9 @@ pub async fn handler(
         }))),
         // Deleting what is not there changes nothing; with a swapRecord it is a conflict.
         Err(ServiceError::RecordNotFound(_)) if swap_record.is_none() => Ok(Json(json!({}))),
-        Err(ServiceError::RecordNotFound(p)) => Err(ServiceError::InvalidSwap(format!(
-            "Record was at {p}: not found"
-        ))
-        .into()),
+        Err(ServiceError::RecordNotFound(p)) => {
+            Err(ServiceError::InvalidSwap(format!("Record was at {p}: not found")).into())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -17,7 +17,10 @@ pub struct P {
     cid: Option<String>,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Json<Value>, XrpcError> {
     let collection = super::collection(&p.collection)?;
     let rkey = super::rkey(&p.rkey)?;
     let want = super::optional_cid(p.cid.as_deref(), "cid")?;
@@ -29,6 +32,9 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
             "cid": cid.to_string(),
             "value": pds::data::json::to_json(&value),
         }))),
-        _ => Err(XrpcError::named("RecordNotFound", format!("Could not locate record: {uri}"))),
+        _ => Err(XrpcError::named(
+            "RecordNotFound",
+            format!("Could not locate record: {uri}"),
+        )),
     }
 }

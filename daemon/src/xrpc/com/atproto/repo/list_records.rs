@@ -21,7 +21,10 @@ pub struct P {
     reverse: bool,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Json<Value>, XrpcError> {
     let collection = super::collection(&p.collection)?;
     let limit = p.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
@@ -32,7 +35,9 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
     let (c, cursor, reverse) = (collection.clone(), p.cursor.clone(), p.reverse);
     let rows = state
         .db
-        .read(move |conn| repo_store::list_records(conn, &did, &c, limit, cursor.as_deref(), reverse))
+        .read(move |conn| {
+            repo_store::list_records(conn, &did, &c, limit, cursor.as_deref(), reverse)
+        })
         .await?;
     let mut records = Vec::with_capacity(rows.len());
     for r in &rows {

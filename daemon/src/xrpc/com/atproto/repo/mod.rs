@@ -20,7 +20,11 @@ use pds::data::Value;
 use pds::syntax::Did;
 
 /// The DID of the repo a caller writes to; it must be the caller's own.
-pub async fn write_target(state: &AppState, auth: &AccessAuth, repo: &str) -> Result<Did, XrpcError> {
+pub async fn write_target(
+    state: &AppState,
+    auth: &AccessAuth,
+    repo: &str,
+) -> Result<Did, XrpcError> {
     let account = crate::services::repo::find_account(state, repo).await?;
     auth.require_did(&account.did)?;
     Did::new(&account.did).map_err(|e| XrpcError::internal(e))
@@ -52,7 +56,10 @@ pub fn optional_cid(s: Option<&str>, name: &str) -> Result<Option<Cid>, XrpcErro
 pub fn record_value(json: &serde_json::Value, collection: &str) -> Result<Value, XrpcError> {
     let v = pds::data::json::record_from_json(json)
         .map_err(|e| XrpcError::invalid(format!("Invalid record: {e}")))?;
-    let t = json.get("$type").and_then(|t| t.as_str()).unwrap_or_default();
+    let t = json
+        .get("$type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
     if t != collection {
         return Err(XrpcError::invalid(format!(
             "Invalid $type: expected {collection}, got {t}"

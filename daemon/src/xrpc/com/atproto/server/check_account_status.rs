@@ -10,7 +10,10 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-pub async fn handler(State(state): State<AppState>, auth: AccessAuth) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: AccessAuth,
+) -> Result<Json<Value>, XrpcError> {
     let account = find_account(&state, &auth.did).await?;
     let did = account.did.clone();
     let (head, records, (blobs, expected_blobs)) = state
@@ -41,8 +44,10 @@ pub async fn handler(State(state): State<AppState>, auth: AccessAuth) -> Result<
     let blocks: i64 = state
         .db
         .read(move |c| {
-            c.query_row("SELECT COUNT(*) FROM repo_block WHERE did = ?1", [d], |r| r.get(0))
-                .map_err(crate::store::DbError::from)
+            c.query_row("SELECT COUNT(*) FROM repo_block WHERE did = ?1", [d], |r| {
+                r.get(0)
+            })
+            .map_err(crate::store::DbError::from)
         })
         .await?;
     out["repoBlocks"] = json!(blocks);

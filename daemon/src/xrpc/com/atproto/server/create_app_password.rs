@@ -22,7 +22,10 @@ pub struct In {
 fn generate() -> Result<String, XrpcError> {
     const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     let bytes = crate::keys::random_bytes::<16>().map_err(XrpcError::internal)?;
-    let chars: Vec<char> = bytes.iter().map(|b| A[(*b as usize) % A.len()] as char).collect();
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| A[(*b as usize) % A.len()] as char)
+        .collect();
     Ok(chars
         .chunks(4)
         .map(|c| c.iter().collect::<String>())
@@ -38,17 +41,24 @@ pub async fn handler(
     auth.require_full()?;
     let name = input.name.trim().to_string();
     if name.is_empty() || name.len() > 100 {
-        return Err(XrpcError::invalid("app password name must be 1 to 100 characters"));
+        return Err(XrpcError::invalid(
+            "app password name must be 1 to 100 characters",
+        ));
     }
     let secret = generate()?;
-    let hash = password::hash_async(secret.clone()).await.map_err(XrpcError::internal)?;
+    let hash = password::hash_async(secret.clone())
+        .await
+        .map_err(XrpcError::internal)?;
     let (did, n, privileged) = (auth.did.clone(), name.clone(), input.privileged);
     let created = state
         .db
         .write(move |tx| sessions::insert_app_password(tx.conn(), &did, &n, &hash, privileged))
         .await?;
     if !created {
-        return Err(XrpcError::named("DuplicateName", "An app password with this name already exists"));
+        return Err(XrpcError::named(
+            "DuplicateName",
+            "An app password with this name already exists",
+        ));
     }
     Ok(Json(json!({
         "name": name,

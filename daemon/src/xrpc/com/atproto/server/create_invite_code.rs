@@ -21,7 +21,8 @@ pub async fn handler(
     _admin: AdminAuth,
     Input(input): Input<In>,
 ) -> Result<Json<Value>, XrpcError> {
-    let codes = crate::services::invite::create(&state, 1, input.use_count, input.for_account).await?;
+    let codes =
+        crate::services::invite::create(&state, 1, input.use_count, input.for_account).await?;
     let code = codes.first().map(|c| c.code.clone()).unwrap_or_default();
     Ok(Json(json!({ "code": code })))
 }

@@ -30,7 +30,13 @@ pub async fn handler(
     };
     let mut out = Vec::new();
     for account in targets {
-        let codes = crate::services::invite::create(&state, input.code_count, input.use_count, Some(account.clone())).await?;
+        let codes = crate::services::invite::create(
+            &state,
+            input.code_count,
+            input.use_count,
+            Some(account.clone()),
+        )
+        .await?;
         out.push(json!({
             "account": account,
             "codes": codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>(),

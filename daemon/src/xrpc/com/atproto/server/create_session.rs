@@ -19,7 +19,10 @@ pub struct In {
     auth_factor_token: Option<String>,
 }
 
-pub async fn handler(State(state): State<AppState>, Input(input): Input<In>) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    Input(input): Input<In>,
+) -> Result<Json<Value>, XrpcError> {
     if input.identifier.trim().is_empty() || input.password.is_empty() {
         return Err(XrpcError::invalid("identifier and password are required"));
     }

@@ -29,9 +29,17 @@ pub async fn handler(
     let now = jwt::now_secs();
     let exp = match p.exp {
         None => now + 60,
-        Some(e) if e <= now => return Err(XrpcError::named("BadExpiration", "expiration is in the past")),
+        Some(e) if e <= now => {
+            return Err(XrpcError::named(
+                "BadExpiration",
+                "expiration is in the past",
+            ));
+        }
         Some(e) if e - now > 3600 => {
-            return Err(XrpcError::named("BadExpiration", "expiration is more than one hour away"));
+            return Err(XrpcError::named(
+                "BadExpiration",
+                "expiration is more than one hour away",
+            ));
         }
         Some(e) if p.lxm.is_none() && e - now > 60 => {
             return Err(XrpcError::named(
@@ -42,10 +50,16 @@ pub async fn handler(
         Some(e) => e,
     };
     if !auth.is_privileged()
-        && p.lxm.as_deref().is_some_and(|l| l.starts_with("com.atproto.server.") || l.starts_with("com.atproto.identity."))
+        && p.lxm.as_deref().is_some_and(|l| {
+            l.starts_with("com.atproto.server.") || l.starts_with("com.atproto.identity.")
+        })
     {
-        return Err(XrpcError::invalid("app passwords cannot get tokens for account-management methods"));
+        return Err(XrpcError::invalid(
+            "app passwords cannot get tokens for account-management methods",
+        ));
     }
-    let token = crate::services::identity::service_token(&state, &auth.did, &p.aud, p.lxm.as_deref(), exp).await?;
+    let token =
+        crate::services::identity::service_token(&state, &auth.did, &p.aud, p.lxm.as_deref(), exp)
+            .await?;
     Ok(Json(json!({ "token": token })))
 }

@@ -8,7 +8,12 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
 
-pub async fn handler(State(state): State<AppState>, auth: AccessAuth) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: AccessAuth,
+) -> Result<Json<Value>, XrpcError> {
     let account = find_account(&state, &auth.did).await?;
-    Ok(Json(super::session_json(&state, &account, auth.is_privileged()).await))
+    Ok(Json(
+        super::session_json(&state, &account, auth.is_privileged()).await,
+    ))
 }

@@ -8,9 +8,15 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-pub async fn handler(State(state): State<AppState>, auth: AccessAuth) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: AccessAuth,
+) -> Result<Json<Value>, XrpcError> {
     let did = auth.did.clone();
-    let rows = state.db.read(move |c| sessions::list_app_passwords(c, &did)).await?;
+    let rows = state
+        .db
+        .read(move |c| sessions::list_app_passwords(c, &did))
+        .await?;
     let passwords: Vec<Value> = rows
         .iter()
         .map(|r| json!({"name": r.name, "createdAt": r.created_at, "privileged": r.privileged}))

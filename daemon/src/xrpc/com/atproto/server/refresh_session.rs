@@ -8,7 +8,10 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-pub async fn handler(State(state): State<AppState>, auth: RefreshAuth) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: RefreshAuth,
+) -> Result<Json<Value>, XrpcError> {
     let (account, tokens) = session::refresh(&state, &auth).await?;
     let mut out = super::session_json(&state, &account, true).await;
     out["accessJwt"] = json!(tokens.access);

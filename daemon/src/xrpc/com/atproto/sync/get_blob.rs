@@ -18,12 +18,20 @@ pub struct P {
     cid: String,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Response, XrpcError> {
-    let did = pds::syntax::Did::new(&p.did).map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
-    let cid = pds::data::cid::parse(&p.cid).map_err(|e| XrpcError::invalid(format!("Invalid cid: {e}")))?;
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Response, XrpcError> {
+    let did = pds::syntax::Did::new(&p.did)
+        .map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
+    let cid = pds::data::cid::parse(&p.cid)
+        .map_err(|e| XrpcError::invalid(format!("Invalid cid: {e}")))?;
     let account = find_readable(&state, did.as_str(), false).await?;
     let (d, c) = (account.did.clone(), cid.to_string());
-    let row = state.db.read(move |conn| blob_store::get(conn, &d, &c)).await?;
+    let row = state
+        .db
+        .read(move |conn| blob_store::get(conn, &d, &c))
+        .await?;
     let not_found = || XrpcError::named("BlobNotFound", "Blob not found");
     let row = row.ok_or_else(not_found)?;
     if row.takedown_ref.is_some() {
@@ -39,8 +47,14 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     h.insert(header::CONTENT_TYPE, mime);
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),

@@ -19,8 +19,12 @@ pub struct P {
     cids: Vec<String>,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Response, XrpcError> {
-    let did = pds::syntax::Did::new(&p.did).map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Response, XrpcError> {
+    let did = pds::syntax::Did::new(&p.did)
+        .map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
     if p.cids.len() > 10_000 {
         return Err(XrpcError::invalid("too many cids (at most 10000)"));
     }
@@ -35,7 +39,10 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
     let bytes = state
         .db
         .read(move |conn| -> Result<Vec<u8>, XrpcError> {
-            let src = SqlBlocks { conn, did: &account.did };
+            let src = SqlBlocks {
+                conn,
+                did: &account.did,
+            };
             let mut found = Vec::with_capacity(cids.len());
             let mut missing = Vec::new();
             for cid in &cids {
@@ -50,7 +57,8 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
                     format!("Could not find blocks: {}", missing.join(", ")),
                 ));
             }
-            pds::car::to_bytes(&head.commit, found.iter().map(|(c, b)| (c, b))).map_err(XrpcError::internal)
+            pds::car::to_bytes(&head.commit, found.iter().map(|(c, b)| (c, b)))
+                .map_err(XrpcError::internal)
         })
         .await?;
     Ok(car_response(Body::from(bytes)))

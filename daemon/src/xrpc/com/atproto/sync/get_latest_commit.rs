@@ -14,9 +14,15 @@ pub struct P {
     did: String,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Json<Value>, XrpcError> {
-    let did = pds::syntax::Did::new(&p.did).map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Json<Value>, XrpcError> {
+    let did = pds::syntax::Did::new(&p.did)
+        .map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
     let account = find_readable(&state, did.as_str(), false).await?;
     let head = head(&state, &account.did).await?;
-    Ok(Json(json!({"cid": head.commit.to_string(), "rev": head.rev.to_string()})))
+    Ok(Json(
+        json!({"cid": head.commit.to_string(), "rev": head.rev.to_string()}),
+    ))
 }

@@ -19,8 +19,12 @@ pub struct P {
     rkey: String,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Response, XrpcError> {
-    let did = pds::syntax::Did::new(&p.did).map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Response, XrpcError> {
+    let did = pds::syntax::Did::new(&p.did)
+        .map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
     let collection = crate::xrpc::com::atproto::repo::collection(&p.collection)?;
     let rkey = crate::xrpc::com::atproto::repo::rkey(&p.rkey)?;
     let account = find_readable(&state, did.as_str(), false).await?;
@@ -29,8 +33,13 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
     let bytes = state
         .db
         .read(move |conn| -> Result<Vec<u8>, XrpcError> {
-            let blocks = SqlBlocks { conn, did: &account.did };
-            pds::repo::record_proof_car(&blocks, &head.commit, &key).map_err(XrpcError::internal)
+            let blocks = SqlBlocks {
+                conn,
+                did: &account.did,
+            };
+            pds::repo::record_proof_car(&blocks, &head.commit, &key)
+                .map(|(_, car)| car)
+                .map_err(XrpcError::internal)
         })
         .await?;
     Ok(car_response(Body::from(bytes)))

@@ -19,8 +19,12 @@ pub struct P {
     cursor: Option<String>,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Json<Value>, XrpcError> {
-    let did = pds::syntax::Did::new(&p.did).map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Json<Value>, XrpcError> {
+    let did = pds::syntax::Did::new(&p.did)
+        .map_err(|e| XrpcError::invalid(format!("Invalid did: {e}")))?;
     let limit = p.limit.unwrap_or(500);
     if !(1..=1000).contains(&limit) {
         return Err(XrpcError::invalid("limit must be between 1 and 1000"));
@@ -32,7 +36,9 @@ pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Res
     let d = account.did.clone();
     let cids = state
         .db
-        .read(move |c| blob_store::list_referenced(c, &d, p.since.as_deref(), p.cursor.as_deref(), limit))
+        .read(move |c| {
+            blob_store::list_referenced(c, &d, p.since.as_deref(), p.cursor.as_deref(), limit)
+        })
         .await?;
     let mut out = json!({ "cids": cids });
     if cids.len() as u32 == limit

@@ -15,7 +15,10 @@ pub struct P {
     cursor: Option<String>,
 }
 
-pub async fn handler(State(state): State<AppState>, Params(p): Params<P>) -> Result<Json<Value>, XrpcError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    Params(p): Params<P>,
+) -> Result<Json<Value>, XrpcError> {
     let limit = p.limit.unwrap_or(500);
     if !(1..=1000).contains(&limit) {
         return Err(XrpcError::invalid("limit must be between 1 and 1000"));

@@ -50,9 +50,7 @@ impl ChannelWriter {
 
     /// Report a failure to the client (the body ends with an error).
     pub fn fail(&mut self, message: String) {
-        let _ = self
-            .tx
-            .blocking_send(Err(std::io::Error::other(message)));
+        let _ = self.tx.blocking_send(Err(std::io::Error::other(message)));
     }
 }
 

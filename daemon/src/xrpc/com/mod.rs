@@ -1,0 +1,3 @@
+//! `com.*` XRPC namespaces.
+
+pub mod atproto;
