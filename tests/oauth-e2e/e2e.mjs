@@ -122,7 +122,9 @@ function keyFromJwk(jwk) {
 
 function dpopProof(key, method, url, { nonce, accessToken } = {}) {
   const jwk = crypto.createPublicKey(key).export({ format: 'jwk' })
-  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } }
+  // The library may pick either algorithm the server offers (ES256 or ES256K).
+  const alg = jwk.crv === 'secp256k1' ? 'ES256K' : 'ES256'
+  const header = { typ: 'dpop+jwt', alg, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } }
   const claims = { jti: b64url(crypto.randomBytes(16)), htm: method, htu: url, iat: Math.floor(Date.now() / 1000) }
   if (nonce) claims.nonce = nonce
   if (accessToken) claims.ath = b64url(crypto.createHash('sha256').update(accessToken).digest())
