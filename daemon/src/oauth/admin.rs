@@ -5,7 +5,7 @@
 //! nothing by themselves).
 
 use super::store;
-pub use super::store::{Authorization, SessionInfo};
+pub use super::store::Authorization;
 use crate::store::{Db, DbError};
 
 /// The apps `did` has authorized that still hold a live session, most recent first.

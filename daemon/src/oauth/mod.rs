@@ -25,6 +25,9 @@
 //! only as hashes. OAuth endpoints answer OAuth errors (`error.rs`); XRPC calls answer
 //! XRPC errors with the `WWW-Authenticate` the DPoP RFC asks for.
 
+// Called by the admin socket (`pdsctl oauth list|revoke`), which is wired on the admin
+// branch; until then only the tests use it.
+#[cfg_attr(not(test), allow(dead_code, unused_imports))]
 pub mod admin;
 pub mod authorize;
 pub mod client_auth;
@@ -46,6 +49,7 @@ pub mod token;
 #[cfg(test)]
 mod tests;
 
+#[cfg_attr(not(test), allow(unused_imports))]
 pub use admin::{list_authorizations, revoke_authorization};
 pub use resource::{dpop_nonce_layer, verify_dpop_access};
 

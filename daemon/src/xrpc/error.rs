@@ -6,7 +6,7 @@
 //! with their cause and answered with a generic message, never with internals.
 
 use axum::Json;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::borrow::Cow;
@@ -17,8 +17,9 @@ pub struct XrpcError {
     pub status: StatusCode,
     pub error: Cow<'static, str>,
     pub message: String,
-    /// Extra response headers (e.g. `WWW-Authenticate` and `DPoP-Nonce` on OAuth failures).
-    pub headers: HeaderMap,
+    /// Extra response headers (e.g. `WWW-Authenticate` and `DPoP-Nonce` on OAuth failures);
+    /// a Vec rather than a HeaderMap keeps the error small.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl XrpcError {
@@ -28,12 +29,12 @@ impl XrpcError {
             status,
             error: Cow::Borrowed(error),
             message: message.into(),
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
         }
     }
     /// The same error with one more response header.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.headers.push((name, value));
         self
     }
     /// 400 with a Lexicon-specific error name.
@@ -120,7 +121,11 @@ impl std::error::Error for XrpcError {}
 impl IntoResponse for XrpcError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "message": self.message });
-        (self.status, self.headers, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        for (name, value) in self.headers {
+            res.headers_mut().append(name, value);
+        }
+        res
     }
 }
 
