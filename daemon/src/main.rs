@@ -1,6 +1,7 @@
 //! `pdsd`: parse the command line, set up logging, and run the server (or a subcommand).
 //! `anyhow` is used only here, at the edge.
 
+mod admin;
 mod auth;
 mod blobs;
 mod cli;

@@ -39,6 +39,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )
     };
 
+    // The admin socket is bound before anything slow happens, so a second pdsd on the
+    // same socket fails at once instead of after opening the database.
+    let admin_socket = crate::admin::AdminSocket::bind(&config.socket_path())?;
+
     let state = AppContext::build(config, &plc_url)
         .await
         .context("cannot start")?;
@@ -60,6 +64,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .await;
         });
     }
+
+    let admin_path = admin_socket.path().to_path_buf();
+    tasks.spawn(admin_socket.serve(state.clone(), shutdown.clone()));
+    tasks.spawn(maintenance(state.clone()));
 
     let app = crate::xrpc::router(state.clone());
     {
@@ -87,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!("PLC directory: {plc_url}");
     }
     println!("data folder: {}", state.config.data_dir.display());
+    println!("admin socket: {}", admin_path.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -118,5 +127,24 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Housekeeping while the server runs: expired refresh tokens are dropped hourly.
+pub async fn maintenance(state: crate::context::AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        let now = crate::store::now();
+        let res = state
+            .db
+            .write(move |tx| crate::store::sessions::purge_expired(tx.conn(), &now))
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
     }
 }

@@ -2,4 +2,10 @@
 //! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
+mod durability;
+mod identity;
+mod pdsctl;
+mod repo;
+mod server;
 mod support;
+mod sync;

@@ -76,7 +76,6 @@ impl AccessAuth {
 pub struct RefreshAuth {
     pub did: String,
     pub jti: String,
-    pub exp: i64,
 }
 
 /// An admin caller (HTTP Basic with the configured admin password).
@@ -106,7 +105,6 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, XrpcError> {
 fn map_jwt(e: jwt::JwtError) -> XrpcError {
     match e {
         jwt::JwtError::Expired => XrpcError::expired_token(),
-        jwt::JwtError::Scope => XrpcError::invalid_token("Bad token scope"),
         other => XrpcError::invalid_token(other.to_string()),
     }
 }
@@ -187,7 +185,6 @@ impl FromRequestParts<AppState> for RefreshAuth {
         Ok(RefreshAuth {
             did: claims.sub,
             jti,
-            exp: claims.exp,
         })
     }
 }

@@ -89,10 +89,6 @@ impl XrpcError {
     pub fn unavailable(error: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, error, message)
     }
-    /// 429 RateLimitExceeded.
-    pub fn rate_limited(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "RateLimitExceeded", message)
-    }
     /// 500, with the cause logged and a generic message answered.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(cause = %cause, "internal error");
