@@ -10,6 +10,7 @@ mod context;
 mod firehose;
 mod generate;
 mod keys;
+mod oauth;
 mod plc;
 mod server;
 mod services;

@@ -134,10 +134,14 @@ impl FromRequestParts<AppState> for AccessAuth {
             return Ok(auth.clone());
         }
         let token = bearer(parts)?.ok_or_else(XrpcError::auth_missing)?;
-        if token.starts_with("DPoP ") || token.starts_with("dpop ") {
-            return Err(XrpcError::invalid_token(
-                "DPoP-bound tokens must be presented to an OAuth-enabled endpoint",
-            ));
+        if token
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("dpop "))
+        {
+            // An OAuth access token: checked once per request (its DPoP proof is single-use).
+            let auth = crate::oauth::verify_dpop_access(state, parts).await?;
+            parts.extensions.insert(auth.clone());
+            return Ok(auth);
         }
         verify_access(state, token)
     }
