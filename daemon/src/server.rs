@@ -7,6 +7,14 @@ use crate::context::AppContext;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+/// Print a status line; a closed stdout (a supervisor that stopped reading) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Run pdsd until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -101,17 +109,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "http"
     };
 
-    println!(
+    say!(
         "pdsd {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     );
     if state.config.builtin_plc() {
-        println!("built-in PLC directory (dev) at {plc_url}");
+        say!("built-in PLC directory (dev) at {plc_url}");
     } else {
-        println!("PLC directory: {plc_url}");
+        say!("PLC directory: {plc_url}");
     }
-    println!("data folder: {}", state.config.data_dir.display());
-    println!("admin socket: {}", admin_path.display());
+    say!("data folder: {}", state.config.data_dir.display());
+    say!("admin socket: {}", admin_path.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -126,7 +134,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("some connections did not close within 10 s");
     }
     state.db.close();
-    println!("pdsd stopped");
+    say!("pdsd stopped");
     Ok(())
 }
 
