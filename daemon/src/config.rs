@@ -92,6 +92,8 @@ pub struct LimitsConfig {
     pub record_bytes: usize,
     /// Most writes in one applyWrites.
     pub writes_per_batch: usize,
+    /// Largest request body passed on to a proxied service (app view, chat), in bytes.
+    pub proxy_body_bytes: usize,
 }
 
 /// One subscription tier's limits (Free/Pro/Business; a self-hosted operator sets their own).
@@ -295,6 +297,7 @@ impl Default for LimitsConfig {
             import_bytes: 512 * 1024 * 1024,
             record_bytes: 1024 * 1024,
             writes_per_batch: 200,
+            proxy_body_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -82,12 +82,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let tls = crate::tls::acme_listener(&state.config, listener)?;
         let token = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(e) = axum::serve(
-                tls,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(token.cancelled_owned())
-            .await
+            // The ACME stream hides the TCP peer, so no ConnectInfo here (nothing in the
+            // XRPC router needs the peer address).
+            if let Err(e) = axum::serve(tls, app.into_make_service())
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
             {
                 tracing::error!(error = %e, "HTTPS server failed");
             }

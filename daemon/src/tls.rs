@@ -28,7 +28,18 @@ impl<S> std::fmt::Debug for AcmeListener<S> {
 pub fn acme_listener(
     config: &Config,
     tcp: TcpListener,
-) -> std::io::Result<AcmeListener<impl futures::Stream<Item = Result<impl AsyncRead + AsyncWrite + Unpin + Send + 'static, impl std::fmt::Debug>> + Unpin + Send + 'static>> {
+) -> std::io::Result<
+    AcmeListener<
+        impl futures::Stream<
+            Item = Result<
+                impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+                impl std::fmt::Debug + Send,
+            >,
+        > + Unpin
+        + Send
+        + 'static,
+    >,
+> {
     let addr = tcp.local_addr()?;
     let cache = config.data_dir.join("acme");
     let mut acme = AcmeConfig::new([config.hostname.clone()])
@@ -48,7 +59,7 @@ impl<S, Io, E> axum::serve::Listener for AcmeListener<S>
 where
     S: futures::Stream<Item = Result<Io, E>> + Unpin + Send + 'static,
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    E: std::fmt::Debug,
+    E: std::fmt::Debug + Send,
 {
     type Io = Io;
     type Addr = SocketAddr;
