@@ -3,6 +3,7 @@
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
 mod durability;
+mod handles;
 mod identity;
 mod pdsctl;
 mod repo;
