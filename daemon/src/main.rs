@@ -13,6 +13,7 @@ mod plc;
 mod server;
 mod services;
 mod store;
+mod v1;
 mod xrpc;
 
 use clap::{CommandFactory, Parser};
@@ -48,6 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match g.what {
                 GenerateWhat::Man => generate::man_pages(Cli::command(), &g.out)?,
                 GenerateWhat::Completions => generate::completions(Cli::command(), &g.out)?,
+                GenerateWhat::ApiDocs => v1::openapi::write_docs(&g.out)?,
             }
             Ok(())
         }

@@ -4,6 +4,7 @@
 //! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
 //! - [`schema`]: migrations
 //! - [`accounts`], [`repo`], [`blobs`], [`sessions`], [`invites`]: queries by area
+//! - [`devices`]: the device API's devices, repo host, nonces, relay keys, pending DIDs
 
 pub mod schema;
 pub mod sqlite;
@@ -12,6 +13,7 @@ pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
 pub mod blobs;
+pub mod devices;
 pub mod repo;
 
 pub mod sessions;
