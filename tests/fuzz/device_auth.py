@@ -113,12 +113,20 @@ def setup(base: str, out: str) -> None:
         "name": "fuzz desktop", "platform": "linux", "publicKey": did_key(desk), "proof": proof,
     }, token=acct["accessJwt"])
     assert status == 200, enrolled
+    spare = ec.generate_private_key(ec.SECP256R1())
+    proof = token(base, aud, spare, did_key(spare), "POST", "/v1/devices")
+    status, spare_row = http("POST", f"{base}/v1/devices", {
+        "name": "fuzz spare", "platform": "macos", "publicKey": did_key(spare), "proof": proof,
+    }, token=acct["accessJwt"])
+    assert status == 200, spare_row
     state = {
         "base": base, "aud": aud, "did": acct["did"], "session": acct["accessJwt"],
         "devices": [
             {"id": acct["deviceId"], "pem": pem(phone)},
             {"id": enrolled["device"]["id"], "pem": pem(desk)},
         ],
+        # The one device the fuzzer may really de-enrol.
+        "spare": spare_row["device"]["id"],
     }
     with open(out, "w") as f:
         json.dump(state, f)

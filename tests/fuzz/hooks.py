@@ -32,12 +32,24 @@ def map_path_parameters(ctx, path_parameters):
     return path_parameters
 
 
+def _protect_own_devices(case):
+    # De-enrolling the devices the fuzzer signs with would leave nothing to authenticate
+    # with (schemathesis also reuses ids it saw in responses): only the spare may go.
+    params = case.path_parameters or {}
+    if case.method.upper() == "DELETE" and params.get("id") in {k for k, _ in KEYS}:
+        params["id"] = STATE["spare"]
+        case.path_parameters = params
+
+
 @schemathesis.auth(refresh_interval=None)
 class DeviceOrSession:
     def get(self, case, ctx):
-        return None
+        # Tokens are made per request in `set` (each needs a fresh nonce); schemathesis
+        # only calls `set` when `get` returns something.
+        return "per-request"
 
     def set(self, case, data, ctx):
+        _protect_own_devices(case)
         schemes = _schemes(case.operation)
         headers = dict(case.headers or {})
         if "deviceToken" in schemes:

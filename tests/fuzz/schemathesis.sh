@@ -69,7 +69,7 @@ FUZZ_STATE="$WORK/state.json" PYTHONPATH="$ROOT/tests/fuzz" SCHEMATHESIS_HOOKS=h
     --max-examples "${FUZZ_MAX_EXAMPLES:-25}" \
     --workers 1 \
     --request-timeout 30 \
-    --suppress-health-check all || status=$?
+    --suppress-health-check all ${FUZZ_EXTRA:-} || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- pdsd log (tail)"; tail -n 60 "$WORK/pdsd.log"
 fi

@@ -37,6 +37,7 @@ Errors. Every error is JSON {\"error\": <name>, \"message\": <text>} with the HT
 /// Errors every endpoint of an authentication kind may answer.
 fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {
     let device = vec![
+        route::err(401, "AuthRequired", "the Authorization header is not `Bearer <token>`"),
         route::err(401, "DeviceAuthRequired", "no device token, or an account session was sent"),
         route::err(401, "InvalidDeviceToken", "the token is malformed, badly signed, or not for this request"),
         route::err(401, "ExpiredDeviceToken", "the token has expired"),
@@ -46,6 +47,7 @@ fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {
         route::err(403, "DevicePending", "the device waits for approval"),
     ];
     let session = vec![
+        route::err(401, "AuthRequired", "the Authorization header is not `Bearer <token>`"),
         route::err(401, "InvalidToken", "the session token is invalid"),
         route::err(401, "ExpiredToken", "the session token has expired"),
         route::err(401, "SessionRequired", "a device token or an app-password session was sent"),
@@ -55,9 +57,17 @@ fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {
         Auth::Device => device,
         Auth::OptionalSession => session,
         Auth::DeviceOrSession => {
-            let mut all = vec![route::err(401, "AuthRequired", "no credentials were sent")];
-            all.extend(device);
-            all.extend(session.into_iter().filter(|e| e.name != "SessionRequired"));
+            let mut all = vec![route::err(
+                401,
+                "AuthRequired",
+                "no credentials were sent, or not as `Bearer <token>`",
+            )];
+            all.extend(device.into_iter().filter(|e| e.name != "AuthRequired"));
+            all.extend(
+                session
+                    .into_iter()
+                    .filter(|e| e.name != "SessionRequired" && e.name != "AuthRequired"),
+            );
             all.push(route::err(
                 401,
                 "SessionRequired",

@@ -122,6 +122,7 @@ pub fn route() -> Route {
             }),
         ),
         errors: vec![
+            err(400, "InvalidDeviceKey", "a device key is not a did:key"),
             err(400, "UnsupportedKeyType", "publicKey is not P-256 (Ed25519 and secp256k1 are refused)"),
             err(401, "SessionRequired", "a device token was sent instead of an account session"),
             err(401, "InvalidDeviceToken", "proof does not verify or does not match the request"),

@@ -139,6 +139,7 @@ pub fn create_route() -> Route {
         })),
         responses: route::ok_json("The new DID and its genesis operation.", schema_ref("CreatedDid")),
         errors: vec![
+            err(400, "InvalidDeviceKey", "a device key is not a did:key"),
             err(400, "UnsupportedKeyType", "a key is Ed25519 (or a device key is not P-256)"),
             err(400, "InvalidHandle", "the handle is malformed"),
             err(400, "HandleNotAvailable", "the handle is taken"),
