@@ -28,7 +28,10 @@ pub fn http() -> reqwest::blocking::Client {
 fn parse(res: reqwest::blocking::Response) -> (u16, Value) {
     let st = res.status().as_u16();
     let text = res.text().unwrap_or_default();
-    (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        st,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The relay's service DID (the `aud` of device tokens).
@@ -300,14 +303,9 @@ pub fn atproto_key(doc: &Value) -> PublicKey {
         .as_array()
         .expect("verificationMethod")
         .iter()
-        .find(|m| {
-            m["id"]
-                .as_str()
-                .is_some_and(|i| i.ends_with("#atproto"))
-        })
+        .find(|m| m["id"].as_str().is_some_and(|i| i.ends_with("#atproto")))
         .expect("#atproto");
-    PublicKey::from_multikey(vm["publicKeyMultibase"].as_str().expect("multibase"))
-        .expect("key")
+    PublicKey::from_multikey(vm["publicKeyMultibase"].as_str().expect("multibase")).expect("key")
 }
 
 /// A desktop's local copy of a repo, built with the pds library.

@@ -28,7 +28,7 @@ use super::ServiceError;
 use crate::context::AppState;
 use crate::store::{self, DbError, accounts, devices};
 use devices::DeviceRow;
-use pds::crypto::{Curve, CryptoError, PublicKey};
+use pds::crypto::{CryptoError, Curve, PublicKey};
 
 /// A pending enrolment is forgotten after this long.
 pub const PENDING_TTL_SECS: i64 = 15 * 60;
@@ -76,9 +76,7 @@ pub fn parse_rotation_key(field: &str, did_key: &str) -> Result<PublicKey, Servi
     PublicKey::from_did_key(did_key.trim()).map_err(|e| match e {
         CryptoError::UnsupportedKeyType(t) => ServiceError::Named(
             "UnsupportedKeyType",
-            format!(
-                "{field}: {t} keys are not accepted; only P-256 and secp256k1 did:keys are"
-            ),
+            format!("{field}: {t} keys are not accepted; only P-256 and secp256k1 did:keys are"),
         ),
         other => ServiceError::invalid(format!("{field}: {other}")),
     })
@@ -263,7 +261,8 @@ pub fn insert_active(
 fn key_taken() -> ServiceError {
     ServiceError::Named(
         "DeviceKeyInUse",
-        "this key is already enrolled (or waiting for approval); a device key is enrolled once".into(),
+        "this key is already enrolled (or waiting for approval); a device key is enrolled once"
+            .into(),
     )
 }
 
@@ -541,11 +540,7 @@ impl Mode {
 }
 
 /// The operating mode of `did`, read on `conn`.
-pub fn mode_on(
-    state: &AppState,
-    conn: &rusqlite::Connection,
-    did: &str,
-) -> Result<Mode, DbError> {
+pub fn mode_on(state: &AppState, conn: &rusqlite::Connection, did: &str) -> Result<Mode, DbError> {
     let Some((host_id, _)) = devices::repo_host(conn, did)? else {
         return Ok(Mode { repo_host: None });
     };
@@ -646,7 +641,10 @@ mod tests {
         let code = new_pairing_code().expect("code");
         assert_eq!(code.len(), 9);
         assert_eq!(normalise_code(&code.to_lowercase()), normalise_code(&code));
-        assert_eq!(normalise_code(&code.replace('-', " ")), normalise_code(&code));
+        assert_eq!(
+            normalise_code(&code.replace('-', " ")),
+            normalise_code(&code)
+        );
     }
 
     #[test]

@@ -165,29 +165,31 @@ pub async fn rotate(state: &AppState, did: &str, curve: Curve) -> Result<Rotated
     let (st, d, i) = (state.clone(), did.to_string(), id.clone());
     let (new, old) = state
         .db
-        .write(move |tx| -> Result<(RelayKeyRow, RelayKeyRow), ServiceError> {
-            let conn = tx.conn();
-            let account = accounts::by_did(conn, &d)?
-                .ok_or_else(|| ServiceError::RepoNotFound(d.clone()))?;
-            let old = ensure_current_row(&st, conn, &account)?;
-            let now = store::now();
-            accounts::set_signing_key(conn, &d, &account_sealed)?;
-            devices::set_key_status(conn, &d, &old.key_id, devices::KEY_RETIRED, &now)?;
-            devices::set_key_status(conn, &d, &i, devices::KEY_CURRENT, &now)?;
-            super::repo::forget_signing_key(tx, &d);
-            sequencer::append(
-                tx,
-                &st.firehose,
-                Pending::Identity {
-                    did: d.clone(),
-                    handle: account.handle.clone(),
-                },
-            )?;
-            let new = devices::key(conn, &d, &i)?
-                .ok_or_else(|| ServiceError::internal("the new key row vanished"))?;
-            let old = devices::key(conn, &d, &old.key_id)?.unwrap_or(old);
-            Ok((new, old))
-        })
+        .write(
+            move |tx| -> Result<(RelayKeyRow, RelayKeyRow), ServiceError> {
+                let conn = tx.conn();
+                let account = accounts::by_did(conn, &d)?
+                    .ok_or_else(|| ServiceError::RepoNotFound(d.clone()))?;
+                let old = ensure_current_row(&st, conn, &account)?;
+                let now = store::now();
+                accounts::set_signing_key(conn, &d, &account_sealed)?;
+                devices::set_key_status(conn, &d, &old.key_id, devices::KEY_RETIRED, &now)?;
+                devices::set_key_status(conn, &d, &i, devices::KEY_CURRENT, &now)?;
+                super::repo::forget_signing_key(tx, &d);
+                sequencer::append(
+                    tx,
+                    &st.firehose,
+                    Pending::Identity {
+                        did: d.clone(),
+                        handle: account.handle.clone(),
+                    },
+                )?;
+                let new = devices::key(conn, &d, &i)?
+                    .ok_or_else(|| ServiceError::internal("the new key row vanished"))?;
+                let old = devices::key(conn, &d, &old.key_id)?.unwrap_or(old);
+                Ok((new, old))
+            },
+        )
         .await?;
     state.did_cache.invalidate(did);
     Ok(Rotated {

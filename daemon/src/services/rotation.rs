@@ -69,9 +69,7 @@ pub async fn change_rotation_keys(
     }
     let normalised: Vec<String> = parsed.iter().map(PublicKey::to_did_key).collect();
     if normalised.is_empty() || normalised.len() > 5 {
-        return Err(ServiceError::invalid(
-            "rotationKeys must hold 1 to 5 keys",
-        ));
+        return Err(ServiceError::invalid("rotationKeys must hold 1 to 5 keys"));
     }
     let mut seen = std::collections::HashSet::new();
     if normalised.iter().any(|k| !seen.insert(k.clone())) {
@@ -158,10 +156,7 @@ pub async fn submit_user_operation(
         .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
     let signing = state
         .kek
-        .open_keypair(
-            &super::repo::signing_key_label(did),
-            &account.signing_key,
-        )?
+        .open_keypair(&super::repo::signing_key_label(did), &account.signing_key)?
         .did_key();
     if data.verification_methods.get("atproto") != Some(&signing) {
         return Err(ServiceError::invalid(format!(

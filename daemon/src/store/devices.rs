@@ -102,7 +102,9 @@ pub fn insert_device(conn: &Connection, d: &DeviceRow) -> Result<(), DbError> {
 /// A device by id (any status).
 pub fn device(conn: &Connection, id: &str) -> Result<Option<DeviceRow>, DbError> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM device WHERE id = ?1"
+        ))?
         .query_row([id], device_from)
         .optional()?)
 }
@@ -189,8 +191,10 @@ pub fn sign_off(conn: &Connection, id: &str, at: &str) -> Result<(), DbError> {
 
 /// Remember what the firehose proxy last delivered to a device.
 pub fn set_firehose_cursor(conn: &Connection, id: &str, seq: i64) -> Result<(), DbError> {
-    conn.prepare_cached("UPDATE device SET firehose_cursor = MAX(COALESCE(firehose_cursor, 0), ?2) WHERE id = ?1")?
-        .execute(params![id, seq])?;
+    conn.prepare_cached(
+        "UPDATE device SET firehose_cursor = MAX(COALESCE(firehose_cursor, 0), ?2) WHERE id = ?1",
+    )?
+    .execute(params![id, seq])?;
     Ok(())
 }
 
@@ -217,7 +221,12 @@ pub fn repo_host(conn: &Connection, did: &str) -> Result<Option<(String, String)
 }
 
 /// Make a device the account's repo host (replacing any previous one).
-pub fn set_repo_host(conn: &Connection, did: &str, device_id: &str, at: &str) -> Result<(), DbError> {
+pub fn set_repo_host(
+    conn: &Connection,
+    did: &str,
+    device_id: &str,
+    at: &str,
+) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO repo_host (did, device_id, since) VALUES (?1, ?2, ?3)
          ON CONFLICT (did) DO UPDATE SET device_id = excluded.device_id, since = excluded.since",

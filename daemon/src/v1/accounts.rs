@@ -66,7 +66,9 @@ async fn take_pending(
         .map_err(ServiceError::internal)?;
     let last = crate::services::identity::last_op(state, did).await?;
     let data = last.op.normalized();
-    let keeps_key = data.as_ref().and_then(|d| d.verification_methods.get("atproto"))
+    let keeps_key = data
+        .as_ref()
+        .and_then(|d| d.verification_methods.get("atproto"))
         == Some(&signing_key.did_key());
     let keeps_pds = data
         .as_ref()
@@ -164,11 +166,31 @@ pub fn route() -> Route {
         })),
         responses: route::ok_json("The account and its session.", schema_ref("CreatedAccount")),
         errors: vec![
-            err(400, "InvalidHandle", "the handle is malformed or too short/long"),
-            err(400, "UnsupportedDomain", "the handle is not under one of the relay's domains"),
-            err(400, "HandleNotAvailable", "the handle is taken (or held by a pending DID)"),
-            err(400, "InvalidInviteCode", "an invite is required and missing, or used up"),
-            err(400, "UnsupportedKeyType", "rotationKey is Ed25519 or another unsupported key type"),
+            err(
+                400,
+                "InvalidHandle",
+                "the handle is malformed or too short/long",
+            ),
+            err(
+                400,
+                "UnsupportedDomain",
+                "the handle is not under one of the relay's domains",
+            ),
+            err(
+                400,
+                "HandleNotAvailable",
+                "the handle is taken (or held by a pending DID)",
+            ),
+            err(
+                400,
+                "InvalidInviteCode",
+                "an invite is required and missing, or used up",
+            ),
+            err(
+                400,
+                "UnsupportedKeyType",
+                "rotationKey is Ed25519 or another unsupported key type",
+            ),
             err(400, "DidNotFound", "did was not made here, or expired"),
             err(502, "UpstreamFailure", "the PLC directory failed"),
         ],

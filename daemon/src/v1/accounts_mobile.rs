@@ -139,13 +139,29 @@ pub fn route() -> Route {
             schema_ref("CreatedMobileAccount"),
         ),
         errors: vec![
-            err(400, "UnsupportedKeyType", "deviceKey is not P-256, or a key is Ed25519"),
+            err(
+                400,
+                "UnsupportedKeyType",
+                "deviceKey is not P-256, or a key is Ed25519",
+            ),
             err(400, "InvalidDeviceKey", "deviceKey is not a did:key"),
-            err(401, "InvalidDeviceToken", "proof does not verify or does not match the request"),
-            err(401, "BadNonce", "the proof's nonce is unknown, used or expired"),
+            err(
+                401,
+                "InvalidDeviceToken",
+                "proof does not verify or does not match the request",
+            ),
+            err(
+                401,
+                "BadNonce",
+                "the proof's nonce is unknown, used or expired",
+            ),
             err(400, "InvalidHandle", "the handle is malformed"),
             err(400, "HandleNotAvailable", "the handle is taken"),
-            err(400, "InvalidInviteCode", "an invite is required and missing, or used up"),
+            err(
+                400,
+                "InvalidInviteCode",
+                "an invite is required and missing, or used up",
+            ),
             err(400, "DeviceKeyInUse", "deviceKey is already enrolled"),
             err(400, "DeviceLimitReached", "the tier allows no device"),
             err(502, "UpstreamFailure", "the PLC directory failed"),

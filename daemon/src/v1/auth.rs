@@ -154,7 +154,10 @@ pub fn check_claims(
     }
     let now = jwt::now_secs();
     if claims.exp <= now {
-        return Err(unauthorized("ExpiredDeviceToken", "device token has expired"));
+        return Err(unauthorized(
+            "ExpiredDeviceToken",
+            "device token has expired",
+        ));
     }
     if claims.iat > now + CLOCK_SKEW_SECS {
         return Err(invalid_token("iat is in the future"));
@@ -212,7 +215,9 @@ async fn verify_device_token(
     let not_enrolled = || {
         unauthorized(
             "DeviceNotEnrolled",
-            format!("device {kid} is not enrolled (or was removed); its key no longer authenticates"),
+            format!(
+                "device {kid} is not enrolled (or was removed); its key no longer authenticates"
+            ),
         )
     };
     let device = device_service::find(state, &kid)
@@ -245,7 +250,10 @@ async fn verify_device_token(
         .await?
         .ok_or_else(not_enrolled)?;
     if account.takedown_ref.is_some() {
-        return Err(unauthorized("AccountTakedown", "Account has been taken down"));
+        return Err(unauthorized(
+            "AccountTakedown",
+            "Account has been taken down",
+        ));
     }
     if !device_service::consume_nonce(state, &claims.nonce, Some(&device.id)).await? {
         return Err(bad_nonce());

@@ -37,20 +37,44 @@ Errors. Every error is JSON {\"error\": <name>, \"message\": <text>} with the HT
 /// Errors every endpoint of an authentication kind may answer.
 fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {
     let device = vec![
-        route::err(401, "AuthRequired", "the Authorization header is not `Bearer <token>`"),
-        route::err(401, "DeviceAuthRequired", "no device token, or an account session was sent"),
-        route::err(401, "InvalidDeviceToken", "the token is malformed, badly signed, or not for this request"),
+        route::err(
+            401,
+            "AuthRequired",
+            "the Authorization header is not `Bearer <token>`",
+        ),
+        route::err(
+            401,
+            "DeviceAuthRequired",
+            "no device token, or an account session was sent",
+        ),
+        route::err(
+            401,
+            "InvalidDeviceToken",
+            "the token is malformed, badly signed, or not for this request",
+        ),
         route::err(401, "ExpiredDeviceToken", "the token has expired"),
         route::err(401, "BadNonce", "the nonce is unknown, used or expired"),
-        route::err(401, "DeviceNotEnrolled", "the device is unknown or was removed"),
+        route::err(
+            401,
+            "DeviceNotEnrolled",
+            "the device is unknown or was removed",
+        ),
         route::err(401, "AccountTakedown", "the account was taken down"),
         route::err(403, "DevicePending", "the device waits for approval"),
     ];
     let session = vec![
-        route::err(401, "AuthRequired", "the Authorization header is not `Bearer <token>`"),
+        route::err(
+            401,
+            "AuthRequired",
+            "the Authorization header is not `Bearer <token>`",
+        ),
         route::err(401, "InvalidToken", "the session token is invalid"),
         route::err(401, "ExpiredToken", "the session token has expired"),
-        route::err(401, "SessionRequired", "a device token or an app-password session was sent"),
+        route::err(
+            401,
+            "SessionRequired",
+            "a device token or an app-password session was sent",
+        ),
     ];
     match auth {
         Auth::None => vec![],
@@ -100,9 +124,16 @@ fn auth_text(auth: Auth) -> &'static str {
 fn all_errors(r: &Route) -> Vec<ErrorDoc> {
     let mut errs = r.errors.clone();
     if r.request.is_some() || !r.params.is_empty() {
-        errs.push(route::err(400, "InvalidRequest", "the request is malformed (body, parameters)"));
+        errs.push(route::err(
+            400,
+            "InvalidRequest",
+            "the request is malformed (body, parameters)",
+        ));
     }
-    if r.request.as_ref().is_some_and(|b| b.content_type == "application/json") {
+    if r.request
+        .as_ref()
+        .is_some_and(|b| b.content_type == "application/json")
+    {
         errs.push(route::err(413, "PayloadTooLarge", "the body is too large"));
     }
     errs.extend(auth_errors(r.auth));

@@ -158,7 +158,8 @@ impl From<crate::services::ServiceError> for XrpcError {
                 m,
             ) => XrpcError::new(StatusCode::CONFLICT, name, m),
             S::Named(
-                name @ ("NotRepoHost" | "DeviceLimitReached" | "TierLimitExceeded" | "DevicePending"),
+                name @ ("NotRepoHost" | "DeviceLimitReached" | "TierLimitExceeded"
+                | "DevicePending"),
                 m,
             ) => XrpcError::new(StatusCode::FORBIDDEN, name, m),
             S::Named(name, m) => XrpcError::named(name, m),

@@ -123,14 +123,42 @@ pub fn route() -> Route {
         ),
         errors: vec![
             err(400, "InvalidDeviceKey", "a device key is not a did:key"),
-            err(400, "UnsupportedKeyType", "publicKey is not P-256 (Ed25519 and secp256k1 are refused)"),
-            err(401, "SessionRequired", "a device token was sent instead of an account session"),
-            err(401, "InvalidDeviceToken", "proof does not verify or does not match the request"),
-            err(401, "BadNonce", "the proof's nonce is unknown, used or expired"),
+            err(
+                400,
+                "UnsupportedKeyType",
+                "publicKey is not P-256 (Ed25519 and secp256k1 are refused)",
+            ),
+            err(
+                401,
+                "SessionRequired",
+                "a device token was sent instead of an account session",
+            ),
+            err(
+                401,
+                "InvalidDeviceToken",
+                "proof does not verify or does not match the request",
+            ),
+            err(
+                401,
+                "BadNonce",
+                "the proof's nonce is unknown, used or expired",
+            ),
             err(400, "RepoNotFound", "no such account"),
-            err(409, "DeviceKeyInUse", "the key is already enrolled or pending"),
-            err(403, "DeviceLimitReached", "the account's tier allows no more devices"),
-            err(400, "TooManyPendingDevices", "too many devices wait for approval"),
+            err(
+                409,
+                "DeviceKeyInUse",
+                "the key is already enrolled or pending",
+            ),
+            err(
+                403,
+                "DeviceLimitReached",
+                "the account's tier allows no more devices",
+            ),
+            err(
+                400,
+                "TooManyPendingDevices",
+                "too many devices wait for approval",
+            ),
         ],
         handler: axum::routing::post(handler),
     }

@@ -28,7 +28,9 @@ async fn handler(
 ) -> Result<Json<Value>, XrpcError> {
     let row = device_service::pair(&state, &auth.device, &id, &input.code).await?;
     let host = repo_host_id(&state, &row.did).await?;
-    Ok(Json(json!({ "device": device_json(&state, &row, host.as_deref()) })))
+    Ok(Json(
+        json!({ "device": device_json(&state, &row, host.as_deref()) }),
+    ))
 }
 
 /// `POST /v1/devices/{id}/pair`.
@@ -52,10 +54,18 @@ pub fn route() -> Route {
             json!({ "type": "object", "required": ["device"], "properties": { "device": schema_ref("Device") } }),
         ),
         errors: vec![
-            err(404, "DeviceNotFound", "no such pending device on this account (or it expired)"),
+            err(
+                404,
+                "DeviceNotFound",
+                "no such pending device on this account (or it expired)",
+            ),
             err(400, "DeviceNotPending", "the device is already enrolled"),
             err(400, "InvalidPairingCode", "the code does not match"),
-            err(403, "DeviceLimitReached", "the account's tier allows no more devices"),
+            err(
+                403,
+                "DeviceLimitReached",
+                "the account's tier allows no more devices",
+            ),
         ],
         handler: axum::routing::post(handler),
     }

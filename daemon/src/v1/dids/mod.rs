@@ -82,11 +82,13 @@ async fn handler(
             .await?;
     }
     let prepared = account::genesis(&state, &handle, rotation).await?;
-    let sealed = state.kek.seal_keypair(
-        &super::accounts::pending_key_label(&prepared.did),
-        &prepared.signing_key,
-    )
-    .map_err(ServiceError::from)?;
+    let sealed = state
+        .kek
+        .seal_keypair(
+            &super::accounts::pending_key_label(&prepared.did),
+            &prepared.signing_key,
+        )
+        .map_err(ServiceError::from)?;
     let operation = prepared
         .op
         .to_json()
@@ -137,13 +139,24 @@ pub fn create_route() -> Route {
                 "inviteCode": { "type": "string" }
             }
         })),
-        responses: route::ok_json("The new DID and its genesis operation.", schema_ref("CreatedDid")),
+        responses: route::ok_json(
+            "The new DID and its genesis operation.",
+            schema_ref("CreatedDid"),
+        ),
         errors: vec![
             err(400, "InvalidDeviceKey", "a device key is not a did:key"),
-            err(400, "UnsupportedKeyType", "a key is Ed25519 (or a device key is not P-256)"),
+            err(
+                400,
+                "UnsupportedKeyType",
+                "a key is Ed25519 (or a device key is not P-256)",
+            ),
             err(400, "InvalidHandle", "the handle is malformed"),
             err(400, "HandleNotAvailable", "the handle is taken"),
-            err(400, "InvalidInviteCode", "an invite is required and missing, or used up"),
+            err(
+                400,
+                "InvalidInviteCode",
+                "an invite is required and missing, or used up",
+            ),
             err(502, "UpstreamFailure", "the PLC directory failed"),
         ],
         handler: axum::routing::post(handler),

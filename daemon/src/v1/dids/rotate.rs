@@ -120,7 +120,11 @@ pub fn route() -> Route {
             low-S, base64url r||s as `sig`) and send it back as `operation`;\n\
             - `operation` — a complete signed PLC operation following the DID's latest one, signed by a rotation key above \
             the relay's, keeping #atproto, atproto_pds and alsoKnownAs. The relay checks it and submits it.",
-        params: vec![path_param("did", "the account's did:plc", schema_ref("Did"))],
+        params: vec![path_param(
+            "did",
+            "the account's did:plc",
+            schema_ref("Did"),
+        )],
         request: route::json(json!({
             "type": "object",
             "properties": {
@@ -148,10 +152,26 @@ pub fn route() -> Route {
             }),
         ),
         errors: vec![
-            err(400, "UnsupportedKeyType", "a key is Ed25519 or another unsupported type"),
-            err(403, "Forbidden", "the device belongs to another account, or the relay's key can no longer sign for this DID"),
-            err(409, "StaleOperation", "operation does not follow the DID's latest operation"),
-            err(409, "RotationInProgress", "another signing-key rotation is running"),
+            err(
+                400,
+                "UnsupportedKeyType",
+                "a key is Ed25519 or another unsupported type",
+            ),
+            err(
+                403,
+                "Forbidden",
+                "the device belongs to another account, or the relay's key can no longer sign for this DID",
+            ),
+            err(
+                409,
+                "StaleOperation",
+                "operation does not follow the DID's latest operation",
+            ),
+            err(
+                409,
+                "RotationInProgress",
+                "another signing-key rotation is running",
+            ),
             err(502, "UpstreamFailure", "the PLC directory failed"),
         ],
         handler: axum::routing::post(handler),

@@ -49,13 +49,13 @@ async fn handler(
         .unwrap_or("")
         .to_ascii_lowercase();
     if !ct.starts_with("application/json") {
-        return Err(XrpcError::invalid(
-            "Content-Type must be application/json",
-        ));
+        return Err(XrpcError::invalid("Content-Type must be application/json"));
     }
     let body = axum::body::to_bytes(req.into_body(), MAX_BODY)
         .await
-        .map_err(|_| XrpcError::too_large(format!("request body is larger than {MAX_BODY} bytes")))?;
+        .map_err(|_| {
+            XrpcError::too_large(format!("request body is larger than {MAX_BODY} bytes"))
+        })?;
     let input: In =
         serde_json::from_slice(&body).map_err(|e| XrpcError::invalid(format!("Input: {e}")))?;
     let c = &input.commit;
@@ -67,8 +67,9 @@ async fn handler(
         max_total_bytes: MAX_BODY as u64,
         ..Default::default()
     };
-    let file = pds::car::read_all(std::io::Cursor::new(car), limits)
-        .map_err(|e| XrpcError::named("InvalidCommit", format!("blocks is not a valid CAR: {e}")))?;
+    let file = pds::car::read_all(std::io::Cursor::new(car), limits).map_err(|e| {
+        XrpcError::named("InvalidCommit", format!("blocks is not a valid CAR: {e}"))
+    })?;
     let blocks: HashMap<_, _> = file.blocks.into_iter().collect();
     let signed = desktop::sign_commit(&state, &auth.device, commit, blocks).await?;
     Ok(Json(json!({
@@ -144,10 +145,26 @@ pub fn route() -> Route {
             }),
         ),
         errors: vec![
-            err(400, "InvalidCommit", "malformed commit or blocks, an invalid MST transition, an invalid record, a rev ahead of the clock"),
-            err(400, "InvalidRequest", "a record references a blob that was not uploaded"),
-            err(403, "NotRepoHost", "the device is not the account's repo host"),
-            err(409, "StaleCommit", "prev is not the current head commit, or rev does not come after the head's"),
+            err(
+                400,
+                "InvalidCommit",
+                "malformed commit or blocks, an invalid MST transition, an invalid record, a rev ahead of the clock",
+            ),
+            err(
+                400,
+                "InvalidRequest",
+                "a record references a blob that was not uploaded",
+            ),
+            err(
+                403,
+                "NotRepoHost",
+                "the device is not the account's repo host",
+            ),
+            err(
+                409,
+                "StaleCommit",
+                "prev is not the current head commit, or rev does not come after the head's",
+            ),
             err(413, "PayloadTooLarge", "the body is larger than 32 MiB"),
         ],
         handler: axum::routing::post(handler),

@@ -16,7 +16,9 @@ use crate::v1::route::{Auth, Milestone, Response, Route, err, query_param};
 use crate::xrpc::error::XrpcError;
 use crate::xrpc::extract::Params;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::http::{Method, StatusCode};
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -55,7 +57,9 @@ async fn handler(
         return Err(XrpcError::invalid("cursor must not be negative"));
     }
     let ws = ws.map_err(|e| {
-        XrpcError::invalid(format!("this endpoint is a WebSocket (send an upgrade request): {e}"))
+        XrpcError::invalid(format!(
+            "this endpoint is a WebSocket (send an upgrade request): {e}"
+        ))
     })?;
     let start = p
         .cursor
@@ -155,8 +159,16 @@ pub fn route() -> Route {
             body: None,
         }],
         errors: vec![
-            err(403, "TierLimitExceeded", "the account's tier does not include the firehose proxy"),
-            err(400, "InvalidRequest", "not a WebSocket upgrade request, or a negative cursor"),
+            err(
+                403,
+                "TierLimitExceeded",
+                "the account's tier does not include the firehose proxy",
+            ),
+            err(
+                400,
+                "InvalidRequest",
+                "not a WebSocket upgrade request, or a negative cursor",
+            ),
         ],
         handler: axum::routing::get(handler),
     }

@@ -129,7 +129,11 @@ pub fn create_route() -> Route {
         ),
         errors: vec![
             err(400, "UnsupportedKeyType", "curve is not secp256k1 or p256"),
-            err(403, "Forbidden", "the relay's rotation key can no longer sign for this DID"),
+            err(
+                403,
+                "Forbidden",
+                "the relay's rotation key can no longer sign for this DID",
+            ),
             err(409, "RotationInProgress", "another rotation is running"),
             err(502, "UpstreamFailure", "the PLC directory failed"),
         ],
