@@ -4,4 +4,10 @@
 
 mod device;
 mod device_support;
+mod durability;
+mod identity;
+mod pdsctl;
+mod repo;
+mod server;
 mod support;
+mod sync;

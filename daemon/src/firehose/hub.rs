@@ -87,11 +87,6 @@ impl Firehose {
         self.inner.last_seq.load(Ordering::SeqCst)
     }
 
-    /// How many live subscribers there are.
-    pub fn subscribers(&self) -> usize {
-        self.inner.tx.receiver_count()
-    }
-
     /// Called after a commit: hand the frame to live subscribers.
     pub fn publish(&self, seq: i64, frame: Vec<u8>) {
         self.inner.last_seq.fetch_max(seq, Ordering::SeqCst);

@@ -41,7 +41,6 @@ pub struct Created {
     pub did: String,
     pub handle: String,
     pub plc_op: SignedOp,
-    pub signing_key: String,
 }
 
 /// A DID whose genesis operation was submitted, with the signing key it names.
@@ -346,19 +345,6 @@ pub async fn create_with(
         plc_op: op,
         signing_key: signing_public,
     })
-}
-
-/// Look an account up by DID, handle or e-mail.
-pub async fn find(
-    state: &AppState,
-    identifier: &str,
-) -> Result<accounts::AccountRow, ServiceError> {
-    let id = identifier.to_string();
-    state
-        .db
-        .read(move |c| accounts::by_identifier(c, &id))
-        .await?
-        .ok_or_else(|| ServiceError::RepoNotFound(identifier.to_string()))
 }
 
 /// Deactivate (the repo stops being served; `delete_after` schedules deletion).

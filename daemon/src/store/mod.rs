@@ -3,11 +3,13 @@
 //!
 //! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
 //! - [`schema`]: migrations
-//! - [`accounts`], [`repo`], [`blobs`], [`sessions`], [`invites`]: queries by area
+//! - [`accounts`], [`repo`], [`blobs`], [`sessions`]: queries by area
 //! - [`devices`]: the device API's devices, repo host, nonces, relay keys, pending DIDs
+//! - [`stats`]: server-wide counts for `pdsctl status`
 
 pub mod schema;
 pub mod sqlite;
+pub mod stats;
 
 pub use sqlite::{Db, DbError, WriteTx};
 
