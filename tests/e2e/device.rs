@@ -1113,7 +1113,7 @@ fn writes_answer_503_while_the_repo_host_is_offline_and_resume_when_it_returns()
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = write_config(tmp.path(), "[devices]\nrepo_host_timeout_secs = 2\n");
     let pds = Pdsd::start_with(&["--config", cfg.to_str().expect("path")]);
-    let (phone, desk, mut repo) = desktop_setup(&pds);
+    let (phone, desk, _) = desktop_setup(&pds);
     let (st, _) = create_post(&pds, &phone.did, &phone.access, "host online");
     assert_eq!(st, 200);
     // The desktop signs off (goes to sleep): writes are refused at once, reads work.
@@ -1176,7 +1176,7 @@ fn writes_answer_503_while_the_repo_host_is_offline_and_resume_when_it_returns()
     // Its own commit brings it back online.
     let (st, car) = desk.get_bytes("/v1/relay/repo/snapshot");
     assert_eq!(st, 200);
-    repo = LocalRepo::from_car(&car);
+    let mut repo = LocalRepo::from_car(&car);
     let built = repo.build(&[(
         &format!("app.bsky.feed.post/{}", next_tid(&repo.rev)),
         Some(post_record("desktop is back")),
@@ -1260,10 +1260,9 @@ fn tier_limits_come_from_the_configuration() {
     );
     assert!(r.0 == 400 || r.0 == 413, "quota: {:?}", r);
     // The firehose proxy is not in this tier.
-    let (st, v) = runtime()
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .err()
-        .expect("refused");
+    let Err((st, v)) = runtime().block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy must be refused on this tier");
+    };
     assert_eq!(st, 403, "{v}");
     assert_eq!(error_name(&v), "TierLimitExceeded");
 }
@@ -1277,10 +1276,9 @@ fn the_firehose_proxy_resumes_from_the_cursor_the_relay_holds() {
     let other = mobile_signup(&pds);
     // First connection: from now on. A write of ours arrives; another account's does not.
     let rt = runtime();
-    let mut ws = rt
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .ok()
-        .expect("connect");
+    let Ok(mut ws) = rt.block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy refused the connection");
+    };
     let (st, _) = create_post(&pds, &other.did, &other.access, "not mine");
     assert_eq!(st, 200);
     let (st, c1) = create_post(&pds, &phone.did, &phone.access, "mine 1");
@@ -1296,10 +1294,9 @@ fn the_firehose_proxy_resumes_from_the_cursor_the_relay_holds() {
     // Asleep: two commits happen. Reconnecting without a cursor delivers exactly those.
     let (_, c2) = create_post(&pds, &phone.did, &phone.access, "mine 2");
     let (_, c3) = create_post(&pds, &phone.did, &phone.access, "mine 3");
-    let mut ws = rt
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .ok()
-        .expect("connect");
+    let Ok(mut ws) = rt.block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy refused the connection");
+    };
     let got = rt.block_on(read_frames(&mut ws, 2));
     let cids: Vec<String> = got
         .iter()

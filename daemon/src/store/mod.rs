@@ -1,11 +1,11 @@
 //! Storage adapters of pdsd. SQLite ([`sqlite`]) is the embedded default; each sibling
 //! module holds the queries of one area, and nothing outside `store/` writes SQL.
 //!
-//! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
-//! - [`schema`]: migrations
-//! - [`accounts`], [`repo`], [`blobs`], [`sessions`]: queries by area
-//! - [`devices`]: the device API's devices, repo host, nonces, relay keys, pending DIDs
-//! - [`stats`]: server-wide counts for `pdsctl status`
+//! - [`sqlite`] — the database handle, group-committing writer thread and reader pool
+//! - [`schema`] — migrations
+//! - [`accounts`], [`repo`], [`blobs`], [`sessions`] — queries by area
+//! - [`devices`] — the device API's devices, repo host, nonces, relay keys, pending DIDs
+//! - [`stats`] — server-wide counts for `pdsctl status`
 
 pub mod schema;
 pub mod sqlite;

@@ -315,7 +315,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
 /// A device or an account session.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Device(DeviceRow),
+    Device(Box<DeviceRow>),
     Session(AccessAuth),
 }
 
@@ -341,7 +341,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         if is_device_token(token) {
             let device = verify_device_token(state, token, &parts.method, parts.uri.path()).await?;
-            Ok(Caller::Device(device))
+            Ok(Caller::Device(Box::new(device)))
         } else {
             Ok(Caller::Session(session(state, token)?))
         }
