@@ -1442,8 +1442,7 @@ fn the_openapi_document_covers_exactly_the_served_routes() {
         "/v1",
         "/v1/nope",
         "/v1/devices/x/y/z",
-        "/v1/transfer/initiate",
-        "/v1/keys/rotation-log",
+        "/v1/relay/nope",
     ] {
         let res = http()
             .get(format!("{}{p}", pds.url))
