@@ -9,6 +9,7 @@ pub mod account;
 pub mod blob;
 pub mod desktop;
 pub mod device;
+pub mod handle_resolver;
 pub mod identity;
 pub mod invite;
 pub mod mail;
