@@ -71,6 +71,14 @@ pub enum Command {
     /// Show and revoke the third-party apps an account has authorized with OAuth.
     #[command(subcommand)]
     Oauth(cmd::oauth::OAuthCommand),
+    /// This machine as a device of an account on a relay (over HTTPS, like the phone
+    /// and desktop apps): enrol, list, promote to repo host, remove.
+    #[command(subcommand)]
+    Device(cmd::device::DeviceCommand),
+    /// This machine as the repo-host desktop: keep the repo here, build commits, have
+    /// the relay sign them.
+    #[command(subcommand)]
+    Desktop(cmd::desktop::DesktopCommand),
     /// Export an account (repository CAR and every blob) into a folder.
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.

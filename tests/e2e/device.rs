@@ -1438,12 +1438,7 @@ fn the_openapi_document_covers_exactly_the_served_routes() {
         }
     }
     // Paths that are not in the document are not served.
-    for p in [
-        "/v1",
-        "/v1/nope",
-        "/v1/devices/x/y/z",
-        "/v1/relay/nope",
-    ] {
+    for p in ["/v1", "/v1/nope", "/v1/devices/x/y/z", "/v1/relay/nope"] {
         let res = http()
             .get(format!("{}{p}", pds.url))
             .send()

@@ -476,6 +476,8 @@ pub async fn import_car(
             let conn = tx.conn();
             let account = accounts::by_did(conn, did_typed.as_str())?
                 .ok_or_else(|| ServiceError::RepoNotFound(did_typed.to_string()))?;
+            // An import is a relay-built commit too: not while the repo host is offline.
+            super::device::require_relay_writable(&st, conn, did_typed.as_str())?;
             let key = signing_key(&st, tx, &account)?;
             let old = repo_store::head(conn, did_typed.as_str())?;
             let floor = match &old {
