@@ -1244,7 +1244,9 @@ fn tier_limits_come_from_the_configuration() {
         "application/octet-stream",
         Some(&phone.access),
     );
-    assert!(r.0 == 400 || r.0 == 413, "{:?}", r);
+    assert_error(&r, 400, "BlobTooLarge");
+    let m = r.1["message"].as_str().unwrap_or("");
+    assert!(m.contains("1000 bytes") && m.contains("free tier"), "{m}");
     let (st, _) = x.post_bytes(
         "com.atproto.repo.uploadBlob",
         vec![1u8; 900],
@@ -1258,7 +1260,9 @@ fn tier_limits_come_from_the_configuration() {
         "application/octet-stream",
         Some(&phone.access),
     );
-    assert!(r.0 == 400 || r.0 == 413, "quota: {:?}", r);
+    assert_error(&r, 400, "BlobTooLarge");
+    let m = r.1["message"].as_str().unwrap_or("");
+    assert!(m.contains("quota") && m.contains("1500 bytes"), "{m}");
     // The firehose proxy is not in this tier.
     let Err((st, v)) = runtime().block_on(ws_firehose(&pds, &phone.device, None)) else {
         panic!("the firehose proxy must be refused on this tier");
