@@ -10,7 +10,9 @@ use std::path::PathBuf;
 ///
 /// Talks to the local pdsd through its admin socket (HTTP over a Unix socket); it never
 /// opens pdsd's database. root and pdsd's own user may change things; members of the
-/// socket's group may run read-only commands (status, list, show, export).
+/// socket's group may run read-only commands (status, list, show, export). The `device`
+/// and `desktop` commands instead talk to a relay (this pdsd or any other) over HTTPS, as
+/// a device of an account, with a key kept in pdsctl's data folder.
 ///
 /// Exit status: 0 on success, 1 on failure, 2 on a usage error.
 #[derive(Debug, Parser)]

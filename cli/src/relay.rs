@@ -598,3 +598,93 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pds::crypto::Curve;
+
+    fn decode(part: &str) -> Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("json")
+    }
+
+    #[test]
+    fn device_tokens_are_es256_bound_to_the_request_and_verify() {
+        let key = Keypair::generate(Curve::P256);
+        let t = device_token(
+            &key,
+            Some("dev-1"),
+            "dev-1",
+            "did:web:relay.example.com",
+            &Method::POST,
+            "/v1/relay/commits/sign",
+            "n0nce",
+        );
+        let parts: Vec<&str> = t.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let h = decode(parts[0]);
+        assert_eq!(
+            h,
+            json!({"alg": "ES256", "typ": "device+jwt", "kid": "dev-1"})
+        );
+        let c = decode(parts[1]);
+        assert_eq!(c["iss"], "dev-1");
+        assert_eq!(c["aud"], "did:web:relay.example.com");
+        assert_eq!(c["htm"], "POST");
+        assert_eq!(c["htu"], "/v1/relay/commits/sign");
+        assert_eq!(c["nonce"], "n0nce");
+        let (iat, exp) = (
+            c["iat"].as_i64().expect("iat"),
+            c["exp"].as_i64().expect("exp"),
+        );
+        assert!(exp > iat && exp - iat <= 300);
+        let sig = URL_SAFE_NO_PAD.decode(parts[2]).expect("sig");
+        key.public()
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+            .expect("the signature verifies with the device key");
+        // A proof of possession has no kid, and a fresh jti each time.
+        let p = device_token(
+            &key,
+            None,
+            &key.did_key(),
+            "a",
+            &Method::POST,
+            "/v1/devices",
+            "n",
+        );
+        let ph = decode(p.split('.').next().expect("header"));
+        assert!(ph.get("kid").is_none());
+        let q = device_token(
+            &key,
+            None,
+            &key.did_key(),
+            "a",
+            &Method::POST,
+            "/v1/devices",
+            "n",
+        );
+        assert_ne!(
+            decode(p.split('.').nth(1).expect("claims"))["jti"],
+            decode(q.split('.').nth(1).expect("claims"))["jti"]
+        );
+    }
+
+    #[test]
+    fn relay_urls_are_checked() {
+        assert!(RelayClient::new("https://pds.example.com/").is_ok());
+        assert_eq!(
+            RelayClient::new("https://pds.example.com/")
+                .expect("ok")
+                .url(),
+            "https://pds.example.com"
+        );
+        assert!(matches!(
+            RelayClient::new("ftp://x.example"),
+            Err(RelayError::BadUrl(_))
+        ));
+        assert!(matches!(
+            RelayClient::new("pds.example.com"),
+            Err(RelayError::BadUrl(_))
+        ));
+    }
+}
