@@ -19,6 +19,12 @@ _pdsctl() {
             pdsctl,account)
                 cmd="pdsctl__subcmd__account"
                 ;;
+            pdsctl,desktop)
+                cmd="pdsctl__subcmd__desktop"
+                ;;
+            pdsctl,device)
+                cmd="pdsctl__subcmd__device"
+                ;;
             pdsctl,did)
                 cmd="pdsctl__subcmd__did"
                 ;;
@@ -103,6 +109,48 @@ _pdsctl() {
             pdsctl__subcmd__account__subcmd__help,untakedown)
                 cmd="pdsctl__subcmd__account__subcmd__help__subcmd__untakedown"
                 ;;
+            pdsctl__subcmd__desktop,help)
+                cmd="pdsctl__subcmd__desktop__subcmd__help"
+                ;;
+            pdsctl__subcmd__desktop,sync)
+                cmd="pdsctl__subcmd__desktop__subcmd__sync"
+                ;;
+            pdsctl__subcmd__desktop__subcmd__help,help)
+                cmd="pdsctl__subcmd__desktop__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__desktop__subcmd__help,sync)
+                cmd="pdsctl__subcmd__desktop__subcmd__help__subcmd__sync"
+                ;;
+            pdsctl__subcmd__device,enroll)
+                cmd="pdsctl__subcmd__device__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__device,help)
+                cmd="pdsctl__subcmd__device__subcmd__help"
+                ;;
+            pdsctl__subcmd__device,list)
+                cmd="pdsctl__subcmd__device__subcmd__list"
+                ;;
+            pdsctl__subcmd__device,promote)
+                cmd="pdsctl__subcmd__device__subcmd__promote"
+                ;;
+            pdsctl__subcmd__device,remove)
+                cmd="pdsctl__subcmd__device__subcmd__remove"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,enroll)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,help)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,list)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__list"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,promote)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__promote"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,remove)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__remove"
+                ;;
             pdsctl__subcmd__did,help)
                 cmd="pdsctl__subcmd__did__subcmd__help"
                 ;;
@@ -123,6 +171,12 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help,account)
                 cmd="pdsctl__subcmd__help__subcmd__account"
+                ;;
+            pdsctl__subcmd__help,desktop)
+                cmd="pdsctl__subcmd__help__subcmd__desktop"
+                ;;
+            pdsctl__subcmd__help,device)
+                cmd="pdsctl__subcmd__help__subcmd__device"
                 ;;
             pdsctl__subcmd__help,did)
                 cmd="pdsctl__subcmd__help__subcmd__did"
@@ -174,6 +228,21 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help__subcmd__account,untakedown)
                 cmd="pdsctl__subcmd__help__subcmd__account__subcmd__untakedown"
+                ;;
+            pdsctl__subcmd__help__subcmd__desktop,sync)
+                cmd="pdsctl__subcmd__help__subcmd__desktop__subcmd__sync"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,enroll)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,list)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__list"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,promote)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__promote"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,remove)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__remove"
                 ;;
             pdsctl__subcmd__help__subcmd__did,rotate-signing-key)
                 cmd="pdsctl__subcmd__help__subcmd__did__subcmd__rotate__subcmd__signing__subcmd__key"
@@ -227,7 +296,7 @@ _pdsctl() {
 
     case "${cmd}" in
         pdsctl)
-            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth export import generate help"
+            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth device desktop export import generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,6 +679,314 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__desktop)
+            opts="-y -h -V --socket --json --yes --help --version sync help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help)
+            opts="sync help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__sync)
+            opts="-y -h -V --put --create --delete --sleep --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --put)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --create)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delete)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device)
+            opts="-y -h -V --socket --json --yes --help --version enroll list promote remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__enroll)
+            opts="-y -h -V --relay --account --name --platform --password-file --pair --wait --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -W "linux macos windows" -- "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help)
+            opts="enroll list promote remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__list)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__promote)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__remove)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__did)
             opts="-y -h -V --socket --json --yes --help --version show rotate-signing-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -765,7 +1142,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help)
-            opts="status account invite did oauth export import generate help"
+            opts="status account invite did oauth device desktop export import generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1282,104 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help__subcmd__account__subcmd__untakedown)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__desktop)
+            opts="sync"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__desktop__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device)
+            opts="enroll list promote remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

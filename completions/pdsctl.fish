@@ -34,6 +34,8 @@ complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "account" -d 'Create, 
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "invite" -d 'Make invite codes'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
+complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "device" -d 'This machine as a device of an account on a relay (over HTTPS, like the phone and desktop apps): enrol, list, promote to repo host, remove'
+complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "desktop" -d 'This machine as the repo-host desktop: keep the repo here, build commits, have the relay sign them'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
@@ -181,6 +183,73 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_sub
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the apps an account has authorized, with their live sessions'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'End an app\'s access: every session of a client_id, or one session by its id'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l relay -d 'The relay\'s URL (https://...)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l account -d 'The account, by handle or DID' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l name -d 'A name for this machine (default: its host name)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l platform -d 'This machine\'s platform (default: the one pdsctl runs on)' -r -f -a "linux\t''
+macos\t''
+windows\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l password-file -d 'Sign in with the password in FILE (first line); the device is active at once. Without it and without --pair, pdsctl asks for the password' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l wait -d 'With --pair: wait up to SECS for the approval (0: do not wait)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l pair -d 'Enrol without a password: the device is pending until an enrolled device confirms the pairing code pdsctl shows'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l put -d 'Create or replace the record COLLECTION/RKEY with the JSON record in FILE (it carries its `$type`). Repeatable; all changes go in one commit' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l create -d 'Create a record in COLLECTION under a new TID key, from the JSON in FILE' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l delete -d 'Delete the record COLLECTION/RKEY' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l sleep -d 'Afterwards tell the relay this machine goes offline: XRPC writes answer 503 at once, until it syncs again'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l out -d 'Folder to write into (created if needed; an earlier export of the same account there is resumed)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
@@ -198,15 +267,17 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l json -d 'Prin
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses, accounts, storage, PLC directory, relays and firehose position'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "account" -d 'Create, list, inspect and manage hosted accounts'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "invite" -d 'Make invite codes'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses, accounts, storage, PLC directory, relays and firehose position'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "account" -d 'Create, list, inspect and manage hosted accounts'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "invite" -d 'Make invite codes'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "device" -d 'This machine as a device of an account on a relay (over HTTPS, like the phone and desktop apps): enrol, list, promote to repo host, remove'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "desktop" -d 'This machine as the repo-host desktop: keep the repo here, build commits, have the relay sign them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "create" -d 'Create an account: the daemon makes its DID (did:plc) and repository'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List hosted accounts'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
@@ -221,3 +292,8 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subc
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from did" -f -a "rotate-signing-key" -d 'Give the account a new signing key (the relay signs the PLC update with its rotation key; the user\'s key can still override it for 72 hours)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from oauth" -f -a "list" -d 'Show the apps an account has authorized, with their live sessions'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from oauth" -f -a "revoke" -d 'End an app\'s access: every session of a client_id, or one session by its id'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from desktop" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'

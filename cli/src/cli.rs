@@ -10,7 +10,9 @@ use std::path::PathBuf;
 ///
 /// Talks to the local pdsd through its admin socket (HTTP over a Unix socket); it never
 /// opens pdsd's database. root and pdsd's own user may change things; members of the
-/// socket's group may run read-only commands (status, list, show, export).
+/// socket's group may run read-only commands (status, list, show, export). The `device`
+/// and `desktop` commands instead talk to a relay (this pdsd or any other) over HTTPS, as
+/// a device of an account, with a key kept in pdsctl's data folder.
 ///
 /// Exit status: 0 on success, 1 on failure, 2 on a usage error.
 #[derive(Debug, Parser)]
@@ -71,6 +73,14 @@ pub enum Command {
     /// Show and revoke the third-party apps an account has authorized with OAuth.
     #[command(subcommand)]
     Oauth(cmd::oauth::OAuthCommand),
+    /// This machine as a device of an account on a relay (over HTTPS, like the phone
+    /// and desktop apps): enrol, list, promote to repo host, remove.
+    #[command(subcommand)]
+    Device(cmd::device::DeviceCommand),
+    /// This machine as the repo-host desktop: keep the repo here, build commits, have
+    /// the relay sign them.
+    #[command(subcommand)]
+    Desktop(cmd::desktop::DesktopCommand),
     /// Export an account (repository CAR and every blob) into a folder.
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.

@@ -84,6 +84,26 @@ impl Ctx {
             .map_err(|e| CliError::Failed(format!("prompt failed: {e}")))
     }
 
+    /// Ask for an existing password once (to sign in). Fails under `--yes` or without a
+    /// terminal, naming the option that supplies it instead.
+    pub fn password(&self, for_whom: &str, option: &str) -> Result<Password, CliError> {
+        if !self.can_prompt() {
+            let why = if self.yes {
+                "--yes forbids asking"
+            } else {
+                "there is no terminal to ask on"
+            };
+            return Err(CliError::NeedsAnswer(format!(
+                "the password of {for_whom} is needed and {why}; give it with {option} FILE"
+            )));
+        }
+        dialoguer::Password::new()
+            .with_prompt(format!("Password of {for_whom}"))
+            .interact()
+            .map(Password::new)
+            .map_err(|e| CliError::Failed(format!("prompt failed: {e}")))
+    }
+
     /// A progress bar on stderr when a person is watching; hidden otherwise.
     pub fn progress(&self, len: u64, what: &str) -> indicatif::ProgressBar {
         if self.json || !std::io::stderr().is_terminal() {
@@ -109,16 +129,22 @@ pub fn check_password(p: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Read a password from a file (the first line; a trailing newline is not part of it).
+/// Read a new password from a file (the first line; a trailing newline is not part of
+/// it), checked against the minimum.
 pub fn password_from_file(path: &std::path::Path) -> Result<Password, CliError> {
+    let password = existing_password_from_file(path)?;
+    check_password(password.expose())
+        .map_err(|m| CliError::Failed(format!("the password in {}: {m}", path.display())))?;
+    Ok(password)
+}
+
+/// Read an existing password (to sign in) from a file: its first line, unchecked.
+pub fn existing_password_from_file(path: &std::path::Path) -> Result<Password, CliError> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path)
             .map_err(CliError::io(format!("cannot read {}", path.display())))?,
     );
-    let line = text.lines().next().unwrap_or("");
-    check_password(line)
-        .map_err(|m| CliError::Failed(format!("the password in {}: {m}", path.display())))?;
-    Ok(Password::new(line.to_string()))
+    Ok(Password::new(text.lines().next().unwrap_or("").to_string()))
 }
 
 #[cfg(test)]

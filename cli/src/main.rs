@@ -8,11 +8,14 @@ mod cli;
 mod client;
 mod cmd;
 mod ctx;
+mod desktop_repo;
+mod device_file;
 mod error;
 mod export_dir;
 #[path = "../../daemon/src/generate.rs"]
 mod generate;
 mod keyfile;
+mod relay;
 
 use clap::Parser;
 use cli::{Cli, Command};

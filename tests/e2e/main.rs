@@ -2,6 +2,8 @@
 //! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
+mod device;
+mod device_support;
 mod durability;
 mod handles;
 mod identity;

@@ -4,6 +4,8 @@
 //! `daemon/src/admin/invite.rs`).
 
 pub mod account;
+pub mod desktop;
+pub mod device;
 pub mod did;
 pub mod export;
 pub mod generate;
@@ -24,6 +26,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Invite(c) => invite::run(c, ctx).await,
         Command::Did(c) => did::run(c, ctx).await,
         Command::Oauth(c) => oauth::run(c, ctx).await,
+        Command::Device(c) => device::run(c, ctx).await,
+        Command::Desktop(c) => desktop::run(c, ctx).await,
         Command::Export(a) => export::run(a, ctx).await,
         Command::Import(a) => import::run(a, ctx).await,
         // Rendered before a client exists (it needs no daemon); see main.

@@ -138,6 +138,8 @@ pub fn commit_in_tx(
     let account = accounts::by_did(conn, did.as_str())?
         .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
     require_active(&account)?;
+    // Desktop-enrolled mode: no relay-built commits while the repo-host desktop is offline.
+    super::device::require_relay_writable(state, conn, did.as_str())?;
     let head = repo_store::head(conn, did.as_str())?
         .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
     for w in writes {
@@ -182,7 +184,8 @@ pub fn commit_in_tx(
     })
 }
 
-fn check_blobs(
+/// Refuse records that reference blobs the account never uploaded.
+pub fn check_blobs(
     conn: &rusqlite::Connection,
     did: &str,
     blobs: &[BlobRef],
@@ -493,6 +496,8 @@ pub async fn import_car(
             let conn = tx.conn();
             let account = accounts::by_did(conn, did_typed.as_str())?
                 .ok_or_else(|| ServiceError::RepoNotFound(did_typed.to_string()))?;
+            // An import is a relay-built commit too: not while the repo host is offline.
+            super::device::require_relay_writable(&st, conn, did_typed.as_str())?;
             let key = signing_key(&st, tx, &account)?;
             let old = repo_store::head(conn, did_typed.as_str())?;
             let floor = match &old {

@@ -4,7 +4,8 @@
 //! - [`sqlite`] — the database handle, group-committing writer thread and reader pool
 //! - [`schema`] — migrations
 //! - [`accounts`], [`repo`], [`blobs`], [`sessions`] — queries by area
-//! - [`stats`]: server-wide counts for `pdsctl status`
+//! - [`devices`] — the device API's devices, repo host, nonces, relay keys, pending DIDs
+//! - [`stats`] — server-wide counts for `pdsctl status`
 
 pub mod schema;
 pub mod sqlite;
@@ -14,6 +15,7 @@ pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
 pub mod blobs;
+pub mod devices;
 pub mod repo;
 
 pub mod sessions;
