@@ -48,6 +48,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot read the firehose sequence")?;
 
+    // Events older than the backfill window go before anyone can ask for them (after a
+    // long downtime, or a smaller window); later pruning runs in the background.
+    if let Err(e) = state.firehose.prune().await {
+        tracing::warn!(error = %e, "cannot prune the firehose");
+    }
+
     let shutdown = state.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
 
@@ -59,6 +65,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .with_graceful_shutdown(token.cancelled_owned())
                 .await;
         });
+    }
+
+    // The firehose's background work: the backfill window, and telling relays we exist.
+    tasks.spawn(
+        state
+            .firehose
+            .clone()
+            .run_pruner(crate::firehose::PRUNE_EVERY, shutdown.clone()),
+    );
+    if !state.config.firehose.relays.is_empty() {
+        let crawler = crate::firehose::crawl::Crawler {
+            relays: state.config.firehose.relays.clone(),
+            // The host (and port, if any) of our public URL: what a relay must crawl.
+            hostname: crate::firehose::crawl::host_of(&state.public_url),
+            http: state.http.clone(),
+            db: state.db.clone(),
+            backoff: Default::default(),
+        };
+        tasks.spawn(crawler.run(state.firehose.first_write(), shutdown.clone()));
     }
 
     let app = crate::xrpc::router(state.clone());

@@ -2,4 +2,5 @@
 //! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
+mod firehose;
 mod support;

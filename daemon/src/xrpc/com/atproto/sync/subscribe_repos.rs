@@ -1,17 +1,28 @@
-//! com.atproto.sync.subscribeRepos: the firehose over WebSocket. Each message is one
-//! binary frame; the hub (crate::firehose) decides what to send.
+//! com.atproto.sync.subscribeRepos: the firehose over WebSocket. Each event is one
+//! binary message; the hub (crate::firehose) decides what to send and when a consumer is
+//! too slow. This handler owns only the socket: its buffer sizes, ignoring what the
+//! consumer sends, and closing (after an error frame, when the consumer leaves, and
+//! with "going away" when the server shuts down). Closing never waits on a consumer for
+//! longer than the hub's error grace.
 
 use crate::context::AppState;
-use crate::firehose::hub::FrameSink;
+use crate::firehose::hub::{ERROR_GRACE, End, FrameSink};
 use crate::xrpc::error::XrpcError;
 use crate::xrpc::extract::Params;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use bytes::Bytes;
 use futures::SinkExt;
 use futures::stream::{SplitSink, StreamExt};
 use serde::Deserialize;
+
+/// Consumers send nothing but control frames; a small read buffer per connection is
+/// enough, and keeps a thousand subscribers cheap.
+const READ_BUFFER: usize = 4 * 1024;
+/// Frames are gathered up to this size before the socket is written (a flush writes
+/// whatever is gathered).
+const WRITE_BUFFER: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 pub struct P {
@@ -21,8 +32,11 @@ pub struct P {
 struct WsSink(SplitSink<WebSocket, Message>);
 
 impl FrameSink for WsSink {
-    async fn send(&mut self, frame: Bytes) -> bool {
-        self.0.send(Message::Binary(frame)).await.is_ok()
+    async fn feed(&mut self, frame: Bytes) -> bool {
+        self.0.feed(Message::Binary(frame)).await.is_ok()
+    }
+    async fn flush(&mut self) -> bool {
+        self.0.flush().await.is_ok()
     }
 }
 
@@ -37,6 +51,8 @@ pub async fn handler(
         return Err(XrpcError::invalid("cursor must not be negative"));
     }
     Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| serve(state, p.cursor, socket)))
 }
@@ -48,10 +64,37 @@ async fn serve(state: AppState, cursor: Option<i64>, socket: WebSocket) {
     let shutdown = state.shutdown.clone();
     // Consumers never send anything we need; reading keeps pings answered and notices a close.
     let reader = async move { while let Some(Ok(_)) = rx.next().await {} };
-    tokio::select! {
-        _ = hub.serve(cursor, &mut sink) => {}
-        _ = reader => {}
-        _ = shutdown.cancelled() => {}
+    let end = tokio::select! {
+        end = hub.serve(cursor, &mut sink) => end,
+        _ = reader => End::Gone,
+        _ = shutdown.cancelled() => End::Closed,
+    };
+    let close = match end {
+        End::Gone => None,
+        End::Closed => Some(CloseFrame {
+            code: close_code::AWAY,
+            reason: "server shutting down".into(),
+        }),
+        End::Failed => Some(CloseFrame {
+            code: close_code::ERROR,
+            reason: "internal error".into(),
+        }),
+        End::FutureCursor | End::TooSlow => Some(CloseFrame {
+            code: close_code::POLICY,
+            reason: if end == End::TooSlow {
+                "ConsumerTooSlow".into()
+            } else {
+                "FutureCursor".into()
+            },
+        }),
+    };
+    if end != End::Gone {
+        // A consumer that stopped reading cannot hold the task: the socket is dropped
+        // (closing the TCP connection) once the grace is over.
+        let _ = tokio::time::timeout(ERROR_GRACE, async {
+            let _ = sink.0.send(Message::Close(close)).await;
+            let _ = sink.0.close().await;
+        })
+        .await;
     }
-    let _ = sink.0.close().await;
 }
