@@ -13,7 +13,9 @@
 //! after the commit, before the answer is written; those count as zero).
 //!
 //! Options (after `--`): `--subscribers N`, `--rate N` (commits/s), `--seconds N`,
-//! `--accounts N`, `--concurrency N` (requests in flight), `--pdsd PATH`.
+//! `--accounts N`, `--concurrency N` (requests in flight), `--pdsd PATH`, or
+//! `--url URL --pid PID` to measure a pdsd that is already running (e.g. under a profiler;
+//! it must accept `--dev`-style account creation).
 
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -34,6 +36,8 @@ struct Args {
     accounts: usize,
     concurrency: usize,
     pdsd: String,
+    url: Option<String>,
+    pid: Option<u32>,
 }
 
 fn args() -> Args {
@@ -44,6 +48,8 @@ fn args() -> Args {
         accounts: 32,
         concurrency: 48,
         pdsd: env!("CARGO_BIN_EXE_pdsd").to_string(),
+        url: None,
+        pid: None,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -60,6 +66,8 @@ fn args() -> Args {
             "--accounts" => a.accounts = num() as usize,
             "--concurrency" => a.concurrency = num() as usize,
             "--pdsd" => a.pdsd = next.clone(),
+            "--url" => a.url = Some(next.clone()),
+            "--pid" => a.pid = Some(num() as u32),
             // `cargo bench` passes `--bench`; anything else unknown is ignored too.
             _ => {
                 i += 1;
@@ -73,6 +81,14 @@ fn args() -> Args {
 
 fn main() {
     let a = args();
+    // The fast time parser must agree with chrono.
+    let probe = "2024-02-29T13:07:59.123Z";
+    assert_eq!(
+        parse_ms(probe),
+        chrono::DateTime::parse_from_rfc3339(probe)
+            .ok()
+            .map(|d| d.timestamp_millis() as f64)
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,15 +100,19 @@ fn main() {
 // ------------------------------------------------------------------ pdsd
 
 struct Server {
-    child: Child,
+    /// None when measuring a server started by someone else.
+    child: Option<Child>,
+    pid: u32,
     url: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -122,9 +142,10 @@ fn start_pdsd(path: &str) -> Server {
     }
     std::thread::spawn(move || for _ in lines {});
     Server {
-        child,
+        pid: child.id(),
+        child: Some(child),
         url: url.expect("pdsd said where it listens"),
-        _dir: dir,
+        _dir: Some(dir),
     }
 }
 
@@ -252,7 +273,23 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (what pdsd writes) to Unix milliseconds, cheaply; anything
+/// else through chrono.
 fn parse_ms(t: &str) -> Option<f64> {
+    let b = t.as_bytes();
+    if b.len() == 24 && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z' {
+        let n = |r: std::ops::Range<usize>| -> Option<i64> { t.get(r)?.parse().ok() };
+        let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+        let (h, mi, s, ms) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y2 = if mo <= 2 { y - 1 } else { y };
+        let era = y2.div_euclid(400);
+        let yoe = y2 - era * 400;
+        let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        return Some((((days * 24 + h) * 60 + mi) * 60 + s) as f64 * 1000.0 + ms as f64);
+    }
     chrono::DateTime::parse_from_rfc3339(t)
         .ok()
         .map(|d| d.timestamp_millis() as f64)
@@ -399,12 +436,16 @@ async fn subscriber(
 async fn create_accounts(http: &reqwest::Client, url: &str, n: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
+    let tag = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() & 0xff_ffff)
+        .unwrap_or(0);
     for i in 0..n {
         let (http, url) = (http.clone(), url.to_string());
         tasks.spawn(async move {
             let body: serde_json::Value = http
                 .post(format!("{url}/xrpc/com.atproto.server.createAccount"))
-                .json(&json!({"handle": format!("bench{i}.test"), "password": "bench-password", "email": format!("b{i}@example.com")}))
+                .json(&json!({"handle": format!("b{tag:x}n{i}.test"), "password": "bench-password", "email": format!("b{tag:x}n{i}@example.com")}))
                 .send()
                 .await
                 .expect("createAccount")
@@ -416,7 +457,9 @@ async fn create_accounts(http: &reqwest::Client, url: &str, n: usize) -> Vec<(St
                 body["accessJwt"].as_str().expect("jwt").to_string(),
             )
         });
-        if tasks.len() >= 4 {
+        // One at a time: password hashing is memory-hungry, and freed memory stays in
+        // the allocator's per-thread arenas; the baseline below is taken afterwards.
+        if !tasks.is_empty() {
             out.push(tasks.join_next().await.expect("task").expect("account"));
         }
     }
@@ -428,18 +471,31 @@ async fn create_accounts(http: &reqwest::Client, url: &str, n: usize) -> Vec<(St
 
 async fn run(a: Args) {
     println!("firehose benchmark: {a:?}");
-    let server = start_pdsd(&a.pdsd);
-    let pid = server.child.id();
+    let server = match (&a.url, a.pid) {
+        (Some(url), Some(pid)) => Server {
+            child: None,
+            pid,
+            url: url.trim_end_matches('/').to_string(),
+            _dir: None,
+        },
+        _ => start_pdsd(&a.pdsd),
+    };
+    let pid = server.pid;
     let url = server.url.clone();
     let ws_base = url.replacen("http://", "ws://", 1);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(a.concurrency * 2)
         .build()
         .expect("http");
-    let rss_idle = rss_kib(pid).unwrap_or(0);
-
+    let rss_start = rss_kib(pid).unwrap_or(0);
     let accounts = create_accounts(&http, &url, a.accounts).await;
-    println!("{} accounts", accounts.len());
+    let rss_idle = rss_kib(pid).unwrap_or(0);
+    println!(
+        "{} accounts; pdsd RSS {} MiB at start, {} MiB after creating them",
+        accounts.len(),
+        rss_start / 1024,
+        rss_idle / 1024
+    );
 
     // Memory samples every 200 ms for the whole run.
     let samples: Arc<Mutex<Vec<(f64, u64)>>> = Arc::default();
@@ -570,10 +626,13 @@ async fn run(a: Args) {
     measuring.store(true, Ordering::SeqCst);
     let measure_start = Instant::now();
     let cpu_m0 = cpu_ticks(pid).unwrap_or(0);
+    let me = std::process::id();
+    let own_m0 = cpu_ticks(me).unwrap_or(0);
     while writers.join_next().await.is_some() {}
     let measured = measure_start.elapsed().as_secs_f64();
     measuring.store(false, Ordering::SeqCst);
     let cpu_m1 = cpu_ticks(pid).unwrap_or(0);
+    let own_m1 = cpu_ticks(me).unwrap_or(0);
     let commits = done.load(Ordering::SeqCst);
     let end_seq: i64 = http
         .get(format!("{url}/xrpc/_health"))
@@ -703,7 +762,11 @@ async fn run(a: Args) {
     println!(
         "| stalled subscriber | {st_frames} frames (last seq {st_last:?} of {end_seq}), then: {st_end} |"
     );
-    println!("| pdsd CPU during the measured load | {:.2} cores |", cpu);
+    println!(
+        "| CPU during the measured load: pdsd / this driver | {:.2} / {:.2} cores |",
+        cpu,
+        (own_m1 - own_m0) as f64 / ticks / measured
+    );
     println!(
         "| pdsd RSS: idle / with subscribers / peak / end / VmHWM | {} / {} / {} / {} / {} MiB |",
         rss_idle / 1024,

@@ -90,6 +90,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     {
         let token = shutdown.clone();
         tasks.spawn(async move {
+            // No Nagle: small writes (an XRPC answer, a firehose batch) leave at once
+            // instead of waiting up to a delayed-ACK timeout for the previous segment.
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
             if let Err(e) = axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -124,6 +132,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("some connections did not close within 10 s");
+    }
+    // Firehose subscribers were told "going away"; let those frames leave.
+    let grace = crate::firehose::hub::ERROR_GRACE + std::time::Duration::from_secs(1);
+    if !state.firehose.all_closed(grace).await {
+        tracing::warn!("some firehose subscribers did not close in time");
     }
     state.db.close();
     println!("pdsd stopped");

@@ -904,6 +904,33 @@ fn cursors_older_than_the_backfill_window_get_outdated_cursor_then_the_live_tail
 }
 
 #[test]
+fn shutdown_closes_subscribers_with_going_away() {
+    let mut pdsd = Pdsd::start();
+    let mut ws = connect(&ws_url(&pdsd, Some(0)));
+    set_read_timeout(&mut ws, Some(PATIENCE));
+    pdsd.create_account();
+    assert!(
+        matches!(read_event(&mut ws), Some(Event::Message { .. })),
+        "the subscription is live"
+    );
+    assert!(
+        pdsd.stop(),
+        "pdsd exits cleanly on SIGTERM with a subscriber open"
+    );
+    let end = loop {
+        match read_event(&mut ws) {
+            Some(Event::Message { .. }) => continue,
+            Some(other) => break other,
+            None => panic!("no close after shutdown"),
+        }
+    };
+    match end {
+        Event::Ended(why) => assert!(why.contains("Away"), "closed with {why}"),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+#[test]
 fn announces_itself_to_configured_relays_with_retries() {
     // A relay stand-in: 503 to the first requestCrawl, 200 afterwards.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

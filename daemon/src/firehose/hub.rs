@@ -1,10 +1,13 @@
 //! Live fan-out, replay from the database, and the backfill window.
 //!
-//! Frames are encoded once by the sequencer and published, after their transaction
-//! commits, into one bounded broadcast ring shared by every subscriber (a frame is a
-//! reference-counted `Bytes`, so a thousand subscribers cost a thousand pointers, not a
-//! thousand copies). Each subscriber drains the ring at its own pace and writes what it
-//! finds in one batch, so a burst of commits costs one socket write per subscriber.
+//! Frames are encoded once by the sequencer. After their transaction commits they are
+//! handed to a publisher task, which packs whatever arrived together (usually one group
+//! commit) into one batch: a single buffer holding the WebSocket messages of those
+//! events, ready to send (see `wire`), plus the offset of each event. Batches go into
+//! one bounded broadcast ring shared by every subscriber. A subscriber writes the part
+//! of each batch it has not sent yet straight from the shared buffer to its socket, with
+//! one vectored write for everything that is waiting: per subscriber, a burst of commits
+//! costs one reference count and one system call, and no copy or re-framing.
 //!
 //! A subscriber with a cursor subscribes to the ring first, then replays committed events
 //! from `repo_seq`, then continues with the ring, skipping what it already sent: no gap
@@ -18,31 +21,45 @@
 //! is raised *before* they go, so a replay that finds `cursor < pruned_through` knows it
 //! missed events and says so with `#info OutdatedCursor` before resuming at the oldest
 //! kept event. This module does not encode events (see `events`) nor decide what is
-//! sequenced (see `sequencer` and the services).
+//! sequenced (see `sequencer` and the services), and owns no socket (see [`FrameSink`]).
 
-use super::events;
+use super::{events, wire};
 use crate::config::FirehoseConfig;
 use crate::store::{Db, DbError};
-use bytes::Bytes;
 use rusqlite::{OptionalExtension, params};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
-/// One sequenced frame.
-#[derive(Debug, Clone)]
-pub struct Frame {
-    pub seq: i64,
-    pub bytes: Bytes,
+/// Events published together, framed for the wire.
+#[derive(Debug)]
+pub struct Batch {
+    /// The WebSocket messages of the events, back to back.
+    wire: Vec<u8>,
+    /// (seq, offset of its message in `wire`), in seq order.
+    index: Vec<(i64, usize)>,
 }
 
-/// Where a subscription writes. `false` from either method means the consumer is gone.
-/// `feed` queues a frame (it may write when the sink's buffer is full); `flush` writes
-/// everything queued.
+impl Batch {
+    fn last_seq(&self) -> i64 {
+        self.index.last().map_or(0, |e| e.0)
+    }
+
+    /// The messages of the events after `sent`.
+    fn after(&self, sent: i64) -> &[u8] {
+        let i = self.index.partition_point(|e| e.0 <= sent);
+        match self.index.get(i) {
+            Some(&(_, off)) => self.wire.get(off..).unwrap_or_default(),
+            None => &[],
+        }
+    }
+}
+
+/// Where a subscription writes: `write` sends the chunks in order, whole, and says
+/// `false` when the consumer is gone. Chunks are complete WebSocket messages.
 pub trait FrameSink: Send {
-    fn feed(&mut self, frame: Bytes) -> impl std::future::Future<Output = bool> + Send;
-    fn flush(&mut self) -> impl std::future::Future<Output = bool> + Send;
+    fn write(&mut self, chunks: &[&[u8]]) -> impl std::future::Future<Output = bool> + Send;
 }
 
 /// Why a subscription ended.
@@ -64,26 +81,32 @@ pub enum End {
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an error frame may take to leave before the connection is dropped anyway.
 pub const ERROR_GRACE: Duration = Duration::from_secs(5);
-/// Rows read from the database per replay query.
+/// Rows read from the database per replay query...
 const REPLAY_BATCH: i64 = 500;
 /// ... and at most about this many bytes.
 const REPLAY_BATCH_BYTES: usize = 4 * 1024 * 1024;
-/// A live subscriber flushes after this many bytes even if more frames are waiting.
-const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// A published batch holds at most about this many bytes (a bigger burst is split).
+const MAX_BATCH_BYTES: usize = 1024 * 1024;
+/// A live subscriber writes at most about this much at once.
+const MAX_WRITE_BYTES: usize = 4 * 1024 * 1024;
 /// Database catch-ups a replaying subscriber may need before it counts as too slow.
 const MAX_CATCH_UPS: u32 = 8;
 /// Rows deleted per pruning transaction (writers wait for at most one such batch).
 const PRUNE_CHUNK: i64 = 5_000;
 
-/// The firehose hub; cheap to clone.
+/// The firehose hub; cheap to clone. Must be created inside a Tokio runtime (it spawns
+/// its publisher task).
 #[derive(Clone)]
 pub struct Firehose {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    tx: broadcast::Sender<Frame>,
-    /// The newest published seq, watched by subscribers blocked in a write.
+    tx: broadcast::Sender<Arc<Batch>>,
+    /// Frames committed but not yet in the ring, in seq order.
+    pending: Mutex<Vec<(i64, Vec<u8>)>>,
+    wake_publisher: Notify,
+    /// The newest seq in the ring, watched by subscribers blocked in a write.
     head: watch::Sender<i64>,
     /// Set once, by the first event published since start (requestCrawl waits for it).
     first_write: watch::Sender<bool>,
@@ -92,6 +115,20 @@ struct Inner {
     buffer: usize,
     last_seq: AtomicI64,
     pruned_through: AtomicI64,
+    /// Open subscriber connections (see [`Firehose::connection`]).
+    connections: watch::Sender<usize>,
+}
+
+/// Counts one open subscriber connection until dropped.
+#[derive(Debug)]
+pub struct Connection {
+    count: watch::Sender<usize>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.count.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl std::fmt::Debug for Firehose {
@@ -110,10 +147,14 @@ impl Firehose {
     /// A hub over the database's `repo_seq`.
     pub fn new(db: Db, cfg: &FirehoseConfig) -> Self {
         let buffer = cfg.subscriber_buffer.clamp(16, 1 << 20);
+        // The ring holds batches; a batch holds at least one event, so a ring of
+        // `buffer` batches always covers the last `buffer` events.
         let (tx, _) = broadcast::channel(buffer);
-        Firehose {
+        let hub = Firehose {
             inner: Arc::new(Inner {
                 tx,
+                pending: Mutex::new(Vec::new()),
+                wake_publisher: Notify::new(),
                 head: watch::Sender::new(0),
                 first_write: watch::Sender::new(false),
                 db,
@@ -121,8 +162,12 @@ impl Firehose {
                 buffer,
                 last_seq: AtomicI64::new(0),
                 pruned_through: AtomicI64::new(0),
+                connections: watch::Sender::new(0),
             }),
-        }
+        };
+        let publisher = hub.clone();
+        tokio::spawn(async move { publisher.run_publisher().await });
+        hub
     }
 
     /// Read the stream position from the database (once, at start-up): the last seq ever
@@ -148,7 +193,11 @@ impl Firehose {
             })
             .await?;
         self.inner.last_seq.fetch_max(last, Ordering::SeqCst);
-        self.inner.head.send_replace(self.latest_seq());
+        self.inner.head.send_if_modified(|h| {
+            let moved = last > *h;
+            *h = (*h).max(last);
+            moved
+        });
         let pruned = match oldest {
             Some(o) => o - 1,
             None => last,
@@ -169,9 +218,26 @@ impl Firehose {
         self.inner.pruned_through.load(Ordering::SeqCst)
     }
 
-    /// How many subscribers there are.
+    /// How many subscribers are reading the ring.
     pub fn subscribers(&self) -> usize {
         self.inner.tx.receiver_count()
+    }
+
+    /// Count a subscriber connection for as long as the guard lives (its socket included),
+    /// so that shutdown can wait for the close frames to leave.
+    pub fn connection(&self) -> Connection {
+        self.inner.connections.send_modify(|n| *n += 1);
+        Connection {
+            count: self.inner.connections.clone(),
+        }
+    }
+
+    /// Wait (at most `limit`) until no subscriber connection is open.
+    pub async fn all_closed(&self, limit: Duration) -> bool {
+        let mut rx = self.inner.connections.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(|n| *n == 0))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Becomes `true` once anything was sequenced since start.
@@ -179,25 +245,60 @@ impl Firehose {
         self.inner.first_write.subscribe()
     }
 
-    /// Called after a commit, in seq order: hand the frame to live subscribers.
+    /// Called after a commit, in seq order (from the database writer): queue the frame
+    /// for live subscribers. Never blocks on subscribers.
     pub fn publish(&self, seq: i64, frame: Vec<u8>) {
         self.inner.last_seq.fetch_max(seq, Ordering::SeqCst);
-        // No receivers is fine: the frame is in the database for later replays.
-        let _ = self.inner.tx.send(Frame {
-            seq,
-            bytes: Bytes::from(frame),
-        });
-        self.inner.head.send_if_modified(|h| {
-            if seq > *h {
-                *h = seq;
-                true
-            } else {
-                false
-            }
-        });
+        if let Ok(mut p) = self.inner.pending.lock() {
+            p.push((seq, frame));
+        }
+        self.inner.wake_publisher.notify_one();
         if !*self.inner.first_write.borrow() {
             self.inner.first_write.send_replace(true);
         }
+    }
+
+    /// Move queued frames into the ring, framed, a batch at a time.
+    async fn run_publisher(self) {
+        loop {
+            self.inner.wake_publisher.notified().await;
+            let frames = match self.inner.pending.lock() {
+                Ok(mut p) => std::mem::take(&mut *p),
+                Err(_) => return,
+            };
+            let mut batch = Batch {
+                wire: Vec::new(),
+                index: Vec::new(),
+            };
+            for (seq, frame) in frames {
+                batch.index.push((seq, batch.wire.len()));
+                wire::push_binary(&mut batch.wire, &frame);
+                if batch.wire.len() >= MAX_BATCH_BYTES {
+                    let full = std::mem::replace(
+                        &mut batch,
+                        Batch {
+                            wire: Vec::new(),
+                            index: Vec::new(),
+                        },
+                    );
+                    self.send_batch(full);
+                }
+            }
+            if !batch.index.is_empty() {
+                self.send_batch(batch);
+            }
+        }
+    }
+
+    fn send_batch(&self, batch: Batch) {
+        let last = batch.last_seq();
+        // No receivers is fine: the frames are in the database for later replays.
+        let _ = self.inner.tx.send(Arc::new(batch));
+        self.inner.head.send_if_modified(|h| {
+            let moved = last > *h;
+            *h = (*h).max(last);
+            moved
+        });
     }
 
     /// Serve one subscriber until it leaves, falls behind, or the hub closes. Error
@@ -211,7 +312,7 @@ impl Firehose {
             None => self.latest_seq(),
             Some(c) if c > self.latest_seq() => {
                 let f = events::error_frame("FutureCursor", Some("Cursor in the future."));
-                send_error(sink, f).await;
+                send_error(sink, &f).await;
                 return End::FutureCursor;
             }
             Some(c) => match self.replay_range(c, sink).await {
@@ -221,38 +322,37 @@ impl Firehose {
         };
         let mut catch_ups = if cursor.is_some() { MAX_CATCH_UPS } else { 0 };
         let limit = self.inner.buffer as i64;
-        let mut batch: Vec<Frame> = Vec::new();
+        let mut batches: Vec<Arc<Batch>> = Vec::new();
         loop {
-            batch.clear();
+            batches.clear();
             let mut lagged = false;
             match rx.recv().await {
-                Ok(f) => {
-                    if f.seq > sent {
-                        batch.push(f);
-                    }
-                }
+                Ok(b) => batches.push(b),
                 Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
                 Err(broadcast::error::RecvError::Closed) => return End::Closed,
             }
             // Take whatever else is already waiting, so a burst is written at once.
-            let mut bytes: usize = batch.iter().map(|f| f.bytes.len()).sum();
-            while !lagged && bytes < MAX_BATCH_BYTES {
+            let mut bytes: usize = batches.iter().map(|b| b.wire.len()).sum();
+            while !lagged && bytes < MAX_WRITE_BYTES {
                 match rx.try_recv() {
-                    Ok(f) => {
-                        let newest = batch.last().map_or(sent, |l| l.seq);
-                        if f.seq > newest {
-                            bytes += f.bytes.len();
-                            batch.push(f);
-                        }
+                    Ok(b) => {
+                        bytes += b.wire.len();
+                        batches.push(b);
                     }
                     Err(broadcast::error::TryRecvError::Lagged(_)) => lagged = true,
                     Err(_) => break,
                 }
             }
-            if let Some(last) = batch.last().map(|f| f.seq) {
+            let last = batches.iter().map(|b| b.last_seq()).max().unwrap_or(0);
+            if last > sent {
+                let chunks: Vec<&[u8]> = batches
+                    .iter()
+                    .map(|b| b.after(sent))
+                    .filter(|c| !c.is_empty())
+                    .collect();
                 let written = tokio::select! {
                     biased;
-                    ok = write_all(sink, &batch) => ok,
+                    ok = sink.write(&chunks) => ok,
                     _ = lagging(&mut head, sent, limit) => false,
                 };
                 if !written {
@@ -287,7 +387,7 @@ impl Firehose {
             "ConsumerTooSlow",
             Some("Stream consumer too slow; reconnect with a cursor."),
         );
-        send_error(sink, f).await;
+        send_error(sink, &f).await;
         End::TooSlow
     }
 
@@ -314,39 +414,35 @@ impl Firehose {
                     ),
                 };
                 let frame = events::frame("#info", &info).map_err(|_| End::Failed)?;
-                let info = [Frame {
-                    seq: 0,
-                    bytes: Bytes::from(frame),
-                }];
-                self.write_replayed(sink, &info).await?;
-                batch.retain(|f| f.seq > pruned);
+                self.write_replayed(sink, &wire::binary(&frame)).await?;
+                batch.retain(|(seq, _)| *seq > pruned);
                 after = pruned;
             }
             if exhausted {
                 return Ok(after);
             }
-            if let Some(last) = batch.last().map(|f| f.seq) {
-                self.write_replayed(sink, &batch).await?;
+            if let Some(last) = batch.last().map(|f| f.0) {
+                let mut out = Vec::with_capacity(batch.iter().map(|f| f.1.len() + 10).sum());
+                for (_, frame) in &batch {
+                    wire::push_binary(&mut out, frame);
+                }
+                self.write_replayed(sink, &out).await?;
                 after = last;
             }
         }
     }
 
-    /// Write replayed frames; a socket that takes nothing for [`STALL_TIMEOUT`] ends the
+    /// Write replayed messages; a socket that takes nothing for [`STALL_TIMEOUT`] ends the
     /// stream with `ConsumerTooSlow`.
-    async fn write_replayed<S: FrameSink>(
-        &self,
-        sink: &mut S,
-        frames: &[Frame],
-    ) -> Result<(), End> {
-        match tokio::time::timeout(STALL_TIMEOUT, write_all(sink, frames)).await {
+    async fn write_replayed<S: FrameSink>(&self, sink: &mut S, bytes: &[u8]) -> Result<(), End> {
+        match tokio::time::timeout(STALL_TIMEOUT, sink.write(&[bytes])).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(End::Gone),
             Err(_) => Err(self.too_slow(sink).await),
         }
     }
 
-    async fn replay_batch(&self, after: i64) -> Result<Vec<Frame>, DbError> {
+    async fn replay_batch(&self, after: i64) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
         self.inner
             .db
             .read(move |c| {
@@ -354,17 +450,14 @@ impl Firehose {
                     "SELECT seq, event FROM repo_seq WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )?;
                 let rows = st.query_map(params![after, REPLAY_BATCH], |r| {
-                    Ok(Frame {
-                        seq: r.get(0)?,
-                        bytes: Bytes::from(r.get::<_, Vec<u8>>(1)?),
-                    })
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
                 })?;
                 // Bounded by bytes too: one replaying subscriber holds at most one batch.
                 let mut out = Vec::new();
                 let mut bytes = 0usize;
                 for row in rows {
                     let f = row?;
-                    bytes += f.bytes.len();
+                    bytes += f.1.len();
                     out.push(f);
                     if bytes >= REPLAY_BATCH_BYTES {
                         break;
@@ -438,16 +531,6 @@ impl Firehose {
     }
 }
 
-/// Feed every frame, then flush once.
-async fn write_all<S: FrameSink>(sink: &mut S, frames: &[Frame]) -> bool {
-    for f in frames {
-        if !sink.feed(f.bytes.clone()).await {
-            return false;
-        }
-    }
-    sink.flush().await
-}
-
 /// Resolves once the head is more than `limit` events past `pos`.
 async fn lagging(head: &mut watch::Receiver<i64>, pos: i64, limit: i64) {
     if head.wait_for(|h| h - pos > limit).await.is_err() {
@@ -455,54 +538,48 @@ async fn lagging(head: &mut watch::Receiver<i64>, pos: i64, limit: i64) {
     }
 }
 
-/// Queue an error frame and give it [`ERROR_GRACE`] to leave.
-async fn send_error<S: FrameSink>(sink: &mut S, frame: Vec<u8>) {
-    let _ = tokio::time::timeout(ERROR_GRACE, async {
-        sink.feed(Bytes::from(frame)).await && sink.flush().await
-    })
-    .await;
+/// Send an error frame and give it [`ERROR_GRACE`] to leave.
+async fn send_error<S: FrameSink>(sink: &mut S, frame: &[u8]) {
+    let framed = wire::binary(frame);
+    let _ = tokio::time::timeout(ERROR_GRACE, sink.write(&[&framed])).await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::firehose::sequencer::{self, Pending};
-    use std::sync::Mutex;
 
-    /// Keeps every flushed frame.
+    /// Keeps every message written, as payloads.
     #[derive(Clone, Default)]
     struct VecSink {
-        flushed: Arc<Mutex<Vec<Bytes>>>,
-        queued: Vec<Bytes>,
+        flushed: Arc<Mutex<Vec<Vec<u8>>>>,
     }
 
     impl FrameSink for VecSink {
-        async fn feed(&mut self, frame: Bytes) -> bool {
-            self.queued.push(frame);
-            true
-        }
-        async fn flush(&mut self) -> bool {
-            let q = std::mem::take(&mut self.queued);
-            self.flushed.lock().expect("lock").extend(q);
+        async fn write(&mut self, chunks: &[&[u8]]) -> bool {
+            let mut got = self.flushed.lock().expect("lock");
+            for c in chunks {
+                for (op, payload) in wire::payloads(c) {
+                    assert_eq!(op, 2, "binary messages only");
+                    got.push(payload);
+                }
+            }
             true
         }
     }
 
-    /// Takes `accept` frames, then blocks forever (a consumer that stopped reading).
+    /// Takes `accept` writes, then blocks forever (a consumer that stopped reading).
     struct StalledSink {
         accept: usize,
         taken: usize,
     }
 
     impl FrameSink for StalledSink {
-        async fn feed(&mut self, _frame: Bytes) -> bool {
+        async fn write(&mut self, _chunks: &[&[u8]]) -> bool {
             if self.taken >= self.accept {
                 std::future::pending::<()>().await;
             }
             self.taken += 1;
-            true
-        }
-        async fn flush(&mut self) -> bool {
             true
         }
     }

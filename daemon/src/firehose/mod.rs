@@ -5,6 +5,7 @@
 //! - [`sequencer`]: appending an event inside the same transaction as the change it reports
 //! - [`hub`]: live fan-out to subscribers; replay from the database for cursors; the
 //!   backfill window (pruning)
+//! - [`wire`]: the WebSocket framing (events are framed once, for every subscriber)
 //! - [`crawl`]: requestCrawl to the configured relays, and what they answered
 //!
 //! Writers never wait for subscribers: frames go into one shared bounded ring, and a
@@ -14,6 +15,7 @@ pub mod crawl;
 pub mod events;
 pub mod hub;
 pub mod sequencer;
+pub mod wire;
 
 pub use hub::Firehose;
 
