@@ -11,8 +11,8 @@ use pds::repo::export::export_car_bytes;
 use pds::repo::mst::{BlockMap, Direction, Mst, empty_root};
 use pds::repo::verify::verify_car_file;
 use pds::repo::{
-    Action, VerifyError, VerifyOptions, Write, WriteError, apply_writes, create_repo, rebuild_repo,
-    verify_car,
+    Action, RepoHead, VerifyError, VerifyOptions, Write, WriteError, apply_writes, create_repo,
+    rebuild_repo, verify_car,
 };
 use pds::store::{BlockSink, BlockSource, MemoryBlockStore};
 use pds::syntax::{Did, Tid};
@@ -487,7 +487,6 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
         first.ops[0].cid.unwrap_or_else(empty_root),
     );
 
-    let mut n = 2;
     for round in 0..30u32 {
         let mut writes = Vec::new();
         for j in 0..(1 + round % 7) {
@@ -516,8 +515,15 @@ fn write_batches_produce_complete_and_invertible_commits() -> TestResult {
                 swap_record: None,
             });
         }
-        let out = apply_writes(&store, &head, did, &writes, Some(head.commit), &kp, &tid(n))?;
-        n += 1;
+        let out = apply_writes(
+            &store,
+            &head,
+            did,
+            &writes,
+            Some(head.commit),
+            &kp,
+            &tid(2 + u64::from(round)),
+        )?;
         assert_eq!(out.since.as_ref(), Some(&head.rev));
         assert_eq!(out.prev_data, Some(head.data));
         assert!(out.removed_cids.contains(&head.commit));
@@ -966,5 +972,74 @@ fn record_proofs_prove_presence_and_absence() -> TestResult {
     let (_, bytes) = pds::repo::record_proof_car(&store, &root, &records[0].0)?;
     let r = pds::repo::verify_record_proof(bytes.as_slice(), &key, &records[records.len() - 1].0);
     assert!(matches!(r, Err(VerifyError::MissingBlock { .. })), "{r:?}");
+    Ok(())
+}
+
+/// A block source that counts reads.
+struct Counting<'a> {
+    inner: &'a MemoryBlockStore,
+    reads: std::cell::Cell<usize>,
+}
+
+impl BlockSource for Counting<'_> {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, pds::store::StoreError> {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.get_block(cid)
+    }
+}
+
+/// One write into a 20k-record repo reads and writes a few dozen nodes, not the tree.
+#[test]
+fn a_write_touches_only_a_path() -> TestResult {
+    let kp = Keypair::generate(Curve::P256);
+    let mut store = MemoryBlockStore::new();
+    let entries: Vec<(String, Cid)> = (0..20_000u64)
+        .map(|i| {
+            (
+                format!("app.bsky.feed.like/{}", tid(i * 13)),
+                for_cbor(&i.to_be_bytes()),
+            )
+        })
+        .collect();
+    let rebuilt = rebuild_repo(&store, &did("did:plc:big"), entries, &kp, &tid(1_000_000))?;
+    let nodes = rebuilt.blocks.len() - 1;
+    store_blocks(&mut store, rebuilt.blocks.iter());
+    let head = RepoHead {
+        commit: rebuilt.commit.cid,
+        rev: rebuilt.commit.commit.rev.clone(),
+        data: rebuilt.data,
+    };
+    let counting = Counting {
+        inner: &store,
+        reads: std::cell::Cell::new(0),
+    };
+    let w = [create("app.bsky.feed.post", tid(5).as_str(), "one more")];
+    let out = apply_writes(
+        &counting,
+        &head,
+        &did("did:plc:big"),
+        &w,
+        None,
+        &kp,
+        &tid(2_000_000),
+    )?;
+    let reads = counting.reads.get();
+    let new_nodes = out.new_blocks.len() - 2; // minus commit and record
+    eprintln!(
+        "one write into {nodes} nodes: {reads} store reads, {new_nodes} new nodes, {} firehose blocks",
+        out.firehose_blocks.len()
+    );
+    assert!(
+        reads <= 40,
+        "{reads} store reads for one write into {nodes} nodes"
+    );
+    assert!(new_nodes <= 16, "{new_nodes} new nodes for one write");
+    assert!(out.firehose_blocks.len() <= 40);
+    // Listing a prefix agrees with listing the collection.
+    let t = Mst::load(&store, head.data);
+    let a = t.list_prefix("app.bsky.feed.like/", Direction::Descending, 25)?;
+    let b = t.list_collection("app.bsky.feed.like", None, Direction::Descending, 25)?;
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 25);
     Ok(())
 }

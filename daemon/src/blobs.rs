@@ -75,11 +75,6 @@ impl BlobStore {
         })
     }
 
-    /// Any object store (S3-compatible, memory for tests).
-    pub fn from_store(store: Arc<dyn ObjectStore>) -> Self {
-        BlobStore { store }
-    }
-
     /// Stream `body` into the store, refusing it past `limit` bytes; returns its raw CID.
     pub async fn put_stream<S, E>(&self, mut body: S, limit: u64) -> Result<Stored, BlobError>
     where
@@ -121,14 +116,8 @@ impl BlobStore {
         Ok(Stored { cid, size, head })
     }
 
-    /// Store bytes already in memory (imports, restores).
-    pub async fn put_bytes(&self, bytes: Bytes) -> Result<Cid, BlobError> {
-        let cid = pds::data::cid::for_raw(&bytes);
-        self.store.put(&blob_path(&cid), bytes.into()).await?;
-        Ok(cid)
-    }
-
     /// Whether the blob is present.
+    #[cfg(test)]
     pub async fn has(&self, cid: &Cid) -> Result<bool, BlobError> {
         match self.store.head(&blob_path(cid)).await {
             Ok(_) => Ok(true),
@@ -153,7 +142,8 @@ impl BlobStore {
         Ok((size, res.into_stream().map(|r| r.map_err(BlobError::from))))
     }
 
-    /// The whole blob in memory (exports of small blobs, tests).
+    /// The whole blob in memory (tests).
+    #[cfg(test)]
     pub async fn get_bytes(&self, cid: &Cid) -> Result<Bytes, BlobError> {
         Ok(self.store.get(&blob_path(cid)).await?.bytes().await?)
     }

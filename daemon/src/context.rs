@@ -55,6 +55,8 @@ pub struct AppContext {
     pub did_cache: crate::services::identity::DidCache,
     /// Cancelled when the server shuts down (long-lived streams watch it).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The OAuth authorization server's keys, nonces and client cache.
+    pub oauth: crate::oauth::OAuthState,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -78,6 +80,9 @@ impl AppContext {
         let db = Db::open(&config.db_path())?;
         let jwt_secret = load_or_create_secret(&db, &kek, "jwt-secret").await?;
         let relay_rotation_key = load_or_create_key(&db, &kek, "relay-rotation-key").await?;
+        let oauth_secret = load_or_create_secret(&db, &kek, "oauth-secret").await?;
+        let oauth = crate::oauth::OAuthState::new(&config.oauth, &oauth_secret)
+            .map_err(StartError::Other)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("pdsd/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -102,6 +107,7 @@ impl AppContext {
             firehose,
             did_cache: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            oauth,
         }))
     }
 

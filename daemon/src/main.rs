@@ -1,6 +1,7 @@
 //! `pdsd`: parse the command line, set up logging, and run the server (or a subcommand).
 //! `anyhow` is used only here, at the edge.
 
+mod admin;
 mod auth;
 mod blobs;
 mod cli;
@@ -9,10 +10,12 @@ mod context;
 mod firehose;
 mod generate;
 mod keys;
+mod oauth;
 mod plc;
 mod server;
 mod services;
 mod store;
+mod tls;
 mod xrpc;
 
 use clap::{CommandFactory, Parser};

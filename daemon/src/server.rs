@@ -7,6 +7,14 @@ use crate::context::AppContext;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+/// Print a status line; a closed stdout (a supervisor that stopped reading) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Run pdsd until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -38,6 +46,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             None,
         )
     };
+
+    // The admin socket is bound before anything slow happens, so a second pdsd on the
+    // same socket fails at once instead of after opening the database.
+    let admin_socket = crate::admin::AdminSocket::bind(&config.socket_path())?;
 
     let state = AppContext::build(config, &plc_url)
         .await
@@ -85,9 +97,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         };
         tasks.spawn(crawler.run(state.firehose.first_write(), shutdown.clone()));
     }
+    let admin_path = admin_socket.path().to_path_buf();
+    tasks.spawn(admin_socket.serve(state.clone(), shutdown.clone()));
+    tasks.spawn(maintenance(state.clone()));
 
     let app = crate::xrpc::router(state.clone());
-    {
+    let scheme = if state.config.tls.mode == "acme" {
+        let tls = crate::tls::acme_listener(&state.config, listener)?;
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            // The ACME stream hides the TCP peer, so no ConnectInfo here (nothing in the
+            // XRPC router needs the peer address).
+            if let Err(e) = axum::serve(tls, app.into_make_service())
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+            {
+                tracing::error!(error = %e, "HTTPS server failed");
+            }
+        });
+        "https"
+    } else {
         let token = shutdown.clone();
         tasks.spawn(async move {
             // No Nagle: small writes (an XRPC answer, a firehose batch) leave at once
@@ -108,18 +137,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-    }
+        "http"
+    };
 
-    println!(
-        "pdsd {} listening on http://{addr}",
+    say!(
+        "pdsd {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     );
     if state.config.builtin_plc() {
-        println!("built-in PLC directory (dev) at {plc_url}");
+        say!("built-in PLC directory (dev) at {plc_url}");
     } else {
-        println!("PLC directory: {plc_url}");
+        say!("PLC directory: {plc_url}");
     }
-    println!("data folder: {}", state.config.data_dir.display());
+    say!("data folder: {}", state.config.data_dir.display());
+    say!("admin socket: {}", admin_path.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -139,7 +170,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("some firehose subscribers did not close in time");
     }
     state.db.close();
-    println!("pdsd stopped");
+    say!("pdsd stopped");
     Ok(())
 }
 
@@ -156,5 +187,24 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Housekeeping while the server runs: expired refresh tokens are dropped hourly.
+pub async fn maintenance(state: crate::context::AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.shutdown.cancelled() => return,
+        }
+        let now = crate::store::now();
+        let res = state
+            .db
+            .write(move |tx| crate::store::sessions::purge_expired(tx.conn(), &now))
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
     }
 }

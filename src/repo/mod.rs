@@ -4,8 +4,15 @@
 //! - [`mst`]: the Merkle Search Tree (keys `collection/rkey` -> record CIDs)
 //! - [`commit`]: v3 commits: build, sign, decode strictly, verify; revs
 //! - [`writes`]: [`apply_writes`] (one signed commit per batch) and first commits
-//! - [`export`]: a repository as a CAR stream, in the reference block order
-//! - [`verify`]: check a whole repository CAR against a DID and key
+//! - [`export`]: a repository as a CAR stream (commit, then nodes in pre-order with each
+//!   record after its entry), and the `getRecord` proof CAR
+//! - [`verify`]: check a whole repository CAR against a DID and key, or a record proof
+//!
+//! The daemon's write path is one call: [`apply_writes`] reads the tree at `head.data`
+//! through any [`crate::store::BlockSource`], and returns a [`CommitOutcome`] whose
+//! `new_blocks` it stores, whose `removed_cids` it may drop (record CIDs only after
+//! checking no other key still holds them), whose `ops` and `firehose_blocks` make the
+//! `#commit` event, and whose [`CommitOutcome::head`] becomes the new head.
 //!
 //! The library never stores anything itself: callers get the new blocks and decide.
 

@@ -89,12 +89,12 @@ pub enum VerifyError {
     Mst { cid: Cid, reason: String },
     /// The tree rebuilt from the leaves has another root.
     #[error("MST rebuilt from its leaves has root {rebuilt}, the commit says {data}")]
-    Rebuild { data: Cid, rebuilt: Cid },
+    Rebuild { data: Box<Cid>, rebuilt: Box<Cid> },
     /// A record block is not a data-model map with `$type`.
     #[error("record {key} ({cid}): {reason}")]
     Record {
         key: String,
-        cid: Cid,
+        cid: Box<Cid>,
         reason: String,
     },
     /// Blocks nothing reaches.
@@ -146,7 +146,7 @@ pub fn verify_car_file(
     for (key, cid) in &walk.records {
         let bad = |reason: String| VerifyError::Record {
             key: key.clone(),
-            cid: *cid,
+            cid: Box::new(*cid),
             reason,
         };
         let bytes = car.blocks.get(cid).ok_or(VerifyError::MissingBlock {
@@ -170,8 +170,8 @@ pub fn verify_car_file(
         .root();
     if rebuilt != commit.data {
         return Err(VerifyError::Rebuild {
-            data: commit.data,
-            rebuilt,
+            data: Box::new(commit.data),
+            rebuilt: Box::new(rebuilt),
         });
     }
 
@@ -293,6 +293,9 @@ impl Walk<'_> {
     }
 }
 
+/// A record proven present: its CID and block bytes.
+pub type ProvenRecord = (Cid, Vec<u8>);
+
 /// Check a record proof CAR (`com.atproto.sync.getRecord` output): one root, a v3
 /// commit signed by `key`, and MST nodes from its `data` down to where `key` is or
 /// would be. Returns the record's CID and block bytes when it is present (the block
@@ -301,7 +304,7 @@ pub fn verify_record_proof<R: Read>(
     input: R,
     key: &PublicKey,
     record_key: &str,
-) -> Result<(Commit, Option<(Cid, Vec<u8>)>), VerifyError> {
+) -> Result<(Commit, Option<ProvenRecord>), VerifyError> {
     let car = read_all(input, CarLimits::default())?;
     let [root] = car.roots.as_slice() else {
         return Err(VerifyError::Roots(car.roots.len()));

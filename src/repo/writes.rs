@@ -174,13 +174,17 @@ pub struct RebuiltRepo {
 pub enum WriteError {
     /// `swapCommit` is not the current head.
     #[error("swapCommit {expected} is not the current commit {actual}")]
-    InvalidSwapCommit { expected: Cid, actual: Cid },
-    /// `swapRecord` is not the record's current CID.
-    #[error("swapRecord for {path}: expected {expected:?}, found {actual:?}")]
+    InvalidSwapCommit {
+        expected: Box<Cid>,
+        actual: Box<Cid>,
+    },
+    /// `swapRecord` is not the record's current CID (`actual` is `None` when the
+    /// record does not exist).
+    #[error("swapRecord for {path}: expected {expected}, found {}", actual.as_ref().map_or_else(|| "no record".to_string(), |c| c.to_string()))]
     InvalidSwap {
         path: String,
-        expected: Option<Cid>,
-        actual: Option<Cid>,
+        expected: Box<Cid>,
+        actual: Option<Box<Cid>>,
     },
     /// Create of a key that exists.
     #[error("record {0} already exists")]
@@ -252,8 +256,8 @@ pub fn apply_writes<S: BlockSource>(
         && expected != head.commit
     {
         return Err(WriteError::InvalidSwapCommit {
-            expected,
-            actual: head.commit,
+            expected: Box::new(expected),
+            actual: Box::new(head.commit),
         });
     }
     if *rev <= head.rev {
@@ -332,8 +336,8 @@ fn apply_to_tree<S: BlockSource>(
         let check_swap = |swap: &Option<Cid>| match swap {
             Some(expected) if Some(*expected) != current => Err(WriteError::InvalidSwap {
                 path: path.clone(),
-                expected: Some(*expected),
-                actual: current,
+                expected: Box::new(*expected),
+                actual: current.map(Box::new),
             }),
             _ => Ok(()),
         };

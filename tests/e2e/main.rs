@@ -2,5 +2,11 @@
 //! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
+mod durability;
 mod firehose;
+mod identity;
+mod pdsctl;
+mod repo;
+mod server;
 mod support;
+mod sync;

@@ -34,6 +34,10 @@ pub struct Pdsd {
     _tmp: Option<tempfile::TempDir>,
     extra: Vec<String>,
     pub log: PathBuf,
+    /// Ports are picked by the kernel at first start and kept across restarts, so the
+    /// service DID (which names the port in dev) stays the same.
+    listen: String,
+    plc_listen: String,
 }
 
 impl Pdsd {
@@ -54,6 +58,8 @@ impl Pdsd {
             data_dir,
             _tmp: Some(tmp),
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            listen: "127.0.0.1:0".into(),
+            plc_listen: "127.0.0.1:0".into(),
         };
         p.spawn();
         p
@@ -69,7 +75,7 @@ impl Pdsd {
         cmd.arg("--dev")
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .args(["--listen", "127.0.0.1:0", "--plc-listen", "127.0.0.1:0"])
+            .args(["--listen", &self.listen, "--plc-listen", &self.plc_listen])
             .args(&self.extra)
             .env_remove("PDSD_CONFIG")
             .env("PDSD_LOG", "info")
@@ -114,6 +120,11 @@ impl Pdsd {
                 self.log_text()
             )
         });
+        self.listen = url.trim_start_matches("http://").to_string();
+        if let Some(plc) = &self.plc_url {
+            let port = plc.rsplit(':').next().unwrap_or("0");
+            self.plc_listen = format!("127.0.0.1:{port}");
+        }
         self.url = url;
         self.child = Some(child);
     }
@@ -158,7 +169,7 @@ impl Pdsd {
         }
     }
 
-    /// Start again on the same data folder (new ports).
+    /// Start again on the same data folder and ports.
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
@@ -297,6 +308,20 @@ impl Xrpc {
             req = req.bearer_auth(t);
         }
         Self::parse(req.send().expect("request"))
+    }
+
+    /// POST that reports a dead server as `None` instead of panicking (crash tests).
+    pub fn http_post_quiet(&self, nsid: &str, body: &Value, token: &str) -> Option<(u16, Value)> {
+        let res = self
+            .http
+            .post(format!("{}/xrpc/{nsid}", self.base))
+            .json(body)
+            .bearer_auth(token)
+            .send()
+            .ok()?;
+        let st = res.status().as_u16();
+        let v = res.json::<Value>().ok()?;
+        Some((st, v))
     }
 
     /// POST raw bytes with a content type.

@@ -76,7 +76,6 @@ impl AccessAuth {
 pub struct RefreshAuth {
     pub did: String,
     pub jti: String,
-    pub exp: i64,
 }
 
 /// An admin caller (HTTP Basic with the configured admin password).
@@ -106,7 +105,6 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, XrpcError> {
 fn map_jwt(e: jwt::JwtError) -> XrpcError {
     match e {
         jwt::JwtError::Expired => XrpcError::expired_token(),
-        jwt::JwtError::Scope => XrpcError::invalid_token("Bad token scope"),
         other => XrpcError::invalid_token(other.to_string()),
     }
 }
@@ -136,10 +134,14 @@ impl FromRequestParts<AppState> for AccessAuth {
             return Ok(auth.clone());
         }
         let token = bearer(parts)?.ok_or_else(XrpcError::auth_missing)?;
-        if token.starts_with("DPoP ") || token.starts_with("dpop ") {
-            return Err(XrpcError::invalid_token(
-                "DPoP-bound tokens must be presented to an OAuth-enabled endpoint",
-            ));
+        if token
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("dpop "))
+        {
+            // An OAuth access token: checked once per request (its DPoP proof is single-use).
+            let auth = crate::oauth::verify_dpop_access(state, parts).await?;
+            parts.extensions.insert(auth.clone());
+            return Ok(auth);
         }
         verify_access(state, token)
     }
@@ -183,7 +185,6 @@ impl FromRequestParts<AppState> for RefreshAuth {
         Ok(RefreshAuth {
             did: claims.sub,
             jti,
-            exp: claims.exp,
         })
     }
 }

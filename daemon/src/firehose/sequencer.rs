@@ -16,7 +16,7 @@ use serde::Serialize;
 /// An event waiting for its sequence number.
 #[derive(Debug)]
 pub enum Pending {
-    Commit(events::CommitEvent),
+    Commit(Box<events::CommitEvent>),
     Identity {
         did: String,
         handle: Option<String>,

@@ -107,11 +107,6 @@ impl PlcClient {
         self.get_json(did, "").await
     }
 
-    /// The current state in PLC "data" form (rotationKeys, verificationMethods, ...).
-    pub async fn data(&self, did: &str) -> Result<Value, PlcClientError> {
-        self.get_json(did, "/data").await
-    }
-
     /// The last operation.
     pub async fn last_op(&self, did: &str) -> Result<Value, PlcClientError> {
         self.get_json(did, "/log/last").await

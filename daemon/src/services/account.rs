@@ -38,7 +38,6 @@ pub struct Created {
     pub did: String,
     pub handle: String,
     pub plc_op: SignedOp,
-    pub signing_key: String,
 }
 
 impl std::fmt::Display for NewAccount {
@@ -263,21 +262,7 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
         did,
         handle,
         plc_op: op,
-        signing_key: genesis.signing_key.to_did_key(),
     })
-}
-
-/// Look an account up by DID, handle or e-mail.
-pub async fn find(
-    state: &AppState,
-    identifier: &str,
-) -> Result<accounts::AccountRow, ServiceError> {
-    let id = identifier.to_string();
-    state
-        .db
-        .read(move |c| accounts::by_identifier(c, &id))
-        .await?
-        .ok_or_else(|| ServiceError::RepoNotFound(identifier.to_string()))
 }
 
 /// Deactivate (the repo stops being served; `delete_after` schedules deletion).

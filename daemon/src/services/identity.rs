@@ -239,3 +239,48 @@ pub async fn resolve_external_handle(
         .map(|d| d.to_string())
         .map_err(|_| ServiceError::Named("HandleNotFound", "Unable to resolve handle".into()))
 }
+
+/// Give an account a new signing key: publish it as `#atproto` with a PLC update signed
+/// by the relay's rotation key, then sign every later commit with it. Relays hear
+/// `#identity`. Returns the new key's did:key and the submitted operation.
+pub async fn rotate_signing_key(
+    state: &AppState,
+    did: &str,
+) -> Result<(String, SignedOp), ServiceError> {
+    let d = did.to_string();
+    state
+        .db
+        .read(move |c| accounts::by_did(c, &d))
+        .await?
+        .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
+    if !did.starts_with("did:plc:") {
+        return Err(ServiceError::invalid(
+            "only did:plc identities can be rotated by this server",
+        ));
+    }
+    let key = pds::crypto::Keypair::generate(pds::crypto::Curve::Secp256k1);
+    let public = key.public();
+    let op = relay_update(state, did, move |b| Ok(b.atproto_signing_key(&public))).await?;
+    let sealed = state
+        .kek
+        .seal_keypair(&super::repo::signing_key_label(did), &key)?;
+    let (st, d) = (state.clone(), did.to_string());
+    state
+        .db
+        .write(move |tx| -> Result<(), ServiceError> {
+            accounts::set_signing_key(tx.conn(), &d, &sealed)?;
+            super::repo::forget_signing_key(tx, &d);
+            let handle = accounts::by_did(tx.conn(), &d)?.and_then(|a| a.handle);
+            crate::firehose::sequencer::append(
+                tx,
+                &st.firehose,
+                crate::firehose::sequencer::Pending::Identity {
+                    did: d.clone(),
+                    handle,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok((key.did_key(), op))
+}

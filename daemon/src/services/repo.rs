@@ -271,7 +271,7 @@ pub fn sequence_commit(
     Ok(sequencer::append(
         tx,
         &state.firehose,
-        sequencer::Pending::Commit(event),
+        sequencer::Pending::Commit(Box::new(event)),
     )?)
 }
 

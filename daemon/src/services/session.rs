@@ -29,7 +29,6 @@ pub struct Tokens {
 pub struct Login {
     pub account: accounts::AccountRow,
     pub tokens: Tokens,
-    pub app_password: Option<String>,
 }
 
 fn make_tokens(state: &AppState, did: &str, access_scope: &str, jti: &str) -> (Tokens, i64) {
@@ -141,11 +140,7 @@ pub async fn login(
         app_password.as_ref().map(|(n, p)| (n.as_str(), *p)),
     )
     .await?;
-    Ok(Login {
-        account,
-        tokens,
-        app_password: app_password.map(|(n, _)| n),
-    })
+    Ok(Login { account, tokens })
 }
 
 // A valid Argon2id hash of a random string, used to equalise timing for unknown accounts.

@@ -148,11 +148,6 @@ pub fn list(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// How many accounts exist.
-pub fn count(conn: &Connection) -> Result<u64, DbError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM account", [], |r| r.get::<_, i64>(0))? as u64)
-}
-
 /// Change the handle.
 pub fn set_handle(conn: &Connection, did: &str, handle: &str) -> Result<(), DbError> {
     conn.execute(
@@ -194,29 +189,20 @@ pub fn set_takedown(conn: &Connection, did: &str, reference: Option<&str>) -> Re
     Ok(())
 }
 
-/// Replace the sealed signing key.
-pub fn set_signing_key(conn: &Connection, did: &str, sealed: &[u8]) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE account SET signing_key = ?2 WHERE did = ?1",
-        params![did, sealed],
-    )?;
-    Ok(())
-}
-
-/// Change the tier.
-pub fn set_tier(conn: &Connection, did: &str, tier: &str) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE account SET tier = ?2 WHERE did = ?1",
-        params![did, tier],
-    )?;
-    Ok(())
-}
-
 /// Delete an account row and everything keyed by it outside the repo tables.
 pub fn delete(conn: &Connection, did: &str) -> Result<(), DbError> {
     conn.execute("DELETE FROM refresh_token WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM app_password WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM email_token WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM account WHERE did = ?1", [did])?;
+    Ok(())
+}
+
+/// Replace the sealed signing key.
+pub fn set_signing_key(conn: &Connection, did: &str, sealed: &[u8]) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE account SET signing_key = ?2 WHERE did = ?1",
+        params![did, sealed],
+    )?;
     Ok(())
 }

@@ -7,10 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// A blob as an account owns it.
 #[derive(Debug, Clone)]
 pub struct BlobRow {
-    pub cid: String,
     pub mime_type: String,
-    pub size: u64,
-    pub created_at: String,
     pub takedown_ref: Option<String>,
 }
 
@@ -42,16 +39,11 @@ pub fn exists(conn: &Connection, did: &str, cid: &str) -> Result<bool, DbError> 
 /// The account's blob row.
 pub fn get(conn: &Connection, did: &str, cid: &str) -> Result<Option<BlobRow>, DbError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT cid, mime_type, size, created_at, takedown_ref FROM blob WHERE did = ?1 AND cid = ?2",
-        )?
+        .prepare_cached("SELECT mime_type, takedown_ref FROM blob WHERE did = ?1 AND cid = ?2")?
         .query_row(params![did, cid], |r| {
             Ok(BlobRow {
-                cid: r.get(0)?,
-                mime_type: r.get(1)?,
-                size: r.get::<_, i64>(2)? as u64,
-                created_at: r.get(3)?,
-                takedown_ref: r.get(4)?,
+                mime_type: r.get(0)?,
+                takedown_ref: r.get(1)?,
             })
         })
         .optional()?)
@@ -119,15 +111,6 @@ pub fn usage(conn: &Connection, did: &str) -> Result<u64, DbError> {
     Ok(conn
         .prepare_cached("SELECT COALESCE(SUM(size), 0) FROM blob WHERE did = ?1")?
         .query_row([did], |r| r.get::<_, i64>(0))? as u64)
-}
-
-/// Total bytes of all blobs (status).
-pub fn total_usage(conn: &Connection) -> Result<u64, DbError> {
-    Ok(
-        conn.query_row("SELECT COALESCE(SUM(size), 0) FROM blob", [], |r| {
-            r.get::<_, i64>(0)
-        })? as u64,
-    )
 }
 
 /// How many blobs the account has, and how many are referenced by records.

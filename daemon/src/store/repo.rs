@@ -166,20 +166,6 @@ pub fn get_record(
     }
 }
 
-/// A record's CID only.
-pub fn record_cid(
-    conn: &Connection,
-    did: &str,
-    collection: &str,
-    rkey: &str,
-) -> Result<Option<Cid>, DbError> {
-    conn.prepare_cached("SELECT cid FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3")?
-        .query_row(params![did, collection, rkey], |r| r.get::<_, Vec<u8>>(0))
-        .optional()?
-        .map(cid_from)
-        .transpose()
-}
-
 /// One listed record.
 #[derive(Debug, Clone)]
 pub struct ListedRecord {
@@ -252,26 +238,6 @@ pub fn record_count(conn: &Connection, did: &str) -> Result<u64, DbError> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*) FROM record WHERE did = ?1")?
         .query_row([did], |r| r.get::<_, i64>(0))? as u64)
-}
-
-/// Every (path, CID) of a repo, in path order (imports, rebuilds).
-pub fn all_records(conn: &Connection, did: &str) -> Result<Vec<(String, Cid)>, DbError> {
-    let mut st = conn.prepare_cached(
-        "SELECT collection, rkey, cid FROM record WHERE did = ?1 ORDER BY collection, rkey",
-    )?;
-    let rows = st.query_map([did], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (c, k, cid) = row?;
-        out.push((format!("{c}/{k}"), cid_from(cid)?));
-    }
-    Ok(out)
 }
 
 /// Blocks added after `rev` (for getRepo with `since`).

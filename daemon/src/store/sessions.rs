@@ -6,7 +6,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// A stored refresh token.
 #[derive(Debug, Clone)]
 pub struct RefreshRow {
-    pub id: String,
     pub did: String,
     pub expires_at: String,
     pub app_password_name: Option<String>,
@@ -31,14 +30,15 @@ pub fn insert_refresh(
 /// Look up a refresh token by id.
 pub fn refresh(conn: &Connection, id: &str) -> Result<Option<RefreshRow>, DbError> {
     Ok(conn
-        .prepare_cached("SELECT id, did, expires_at, app_password_name, next_id FROM refresh_token WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT did, expires_at, app_password_name, next_id FROM refresh_token WHERE id = ?1",
+        )?
         .query_row([id], |r| {
             Ok(RefreshRow {
-                id: r.get(0)?,
-                did: r.get(1)?,
-                expires_at: r.get(2)?,
-                app_password_name: r.get(3)?,
-                next_id: r.get(4)?,
+                did: r.get(0)?,
+                expires_at: r.get(1)?,
+                app_password_name: r.get(2)?,
+                next_id: r.get(3)?,
             })
         })
         .optional()?)

@@ -79,12 +79,6 @@ impl WriterCache {
     pub fn get<T: 'static>(&self, key: &str) -> Option<&T> {
         self.entries.get(key).and_then(|b| b.downcast_ref::<T>())
     }
-    /// A cached value of type `T`, mutable.
-    pub fn get_mut<T: 'static>(&mut self, key: &str) -> Option<&mut T> {
-        self.entries
-            .get_mut(key)
-            .and_then(|b| b.downcast_mut::<T>())
-    }
     /// Cache a value.
     pub fn put<T: Send + 'static>(&mut self, key: impl Into<String>, value: T) {
         self.entries.insert(key.into(), Box::new(value));
@@ -162,11 +156,6 @@ impl Db {
                 writer_thread: Mutex::new(Some(handle)),
             }),
         })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.inner.path
     }
 
     /// Run `f` in the writer's transaction; resolves once the transaction has committed.

@@ -516,6 +516,36 @@ impl<S: BlockSource> Mst<S> {
         self.list(lower, upper, direction, limit)
     }
 
+    /// Keys starting with `prefix`, in either direction.
+    pub fn list_prefix(
+        &self,
+        prefix: &str,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<(String, Cid)>, MstError> {
+        // Keys are ASCII: the smallest string above every key with this prefix is the
+        // prefix with its last byte raised by one (none if that byte is 0x7f or more).
+        let mut end = prefix.as_bytes().to_vec();
+        let upper = match end.pop() {
+            Some(last) if last < 0x7f => {
+                end.push(last + 1);
+                String::from_utf8(end).ok()
+            }
+            _ => None,
+        };
+        let out = self.list(
+            Bound::Included(prefix),
+            upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+            direction,
+            if upper.is_some() { limit } else { usize::MAX },
+        )?;
+        Ok(out
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .collect())
+    }
+
     /// The distinct collections, in order, found with one seek per collection.
     pub fn collections(&self) -> Result<Vec<String>, MstError> {
         let mut out: Vec<String> = Vec::new();
@@ -655,11 +685,11 @@ impl<S: BlockSource> Mst<S> {
         let mut out = BlockMap::new();
         let mut stack = vec![self.root];
         while let Some(cid) = stack.pop() {
-            if let Some((node, bytes)) = self.created.get(&cid) {
-                if out.insert(cid, bytes.clone()).is_none() {
-                    stack.extend(node.left);
-                    stack.extend(node.entries.iter().filter_map(|e| e.right));
-                }
+            if let Some((node, bytes)) = self.created.get(&cid)
+                && out.insert(cid, bytes.clone()).is_none()
+            {
+                stack.extend(node.left);
+                stack.extend(node.entries.iter().filter_map(|e| e.right));
             }
         }
         out

@@ -27,7 +27,7 @@ pub async fn write_target(
 ) -> Result<Did, XrpcError> {
     let account = crate::services::repo::find_account(state, repo).await?;
     auth.require_did(&account.did)?;
-    Did::new(&account.did).map_err(|e| XrpcError::internal(e))
+    Did::new(&account.did).map_err(XrpcError::internal)
 }
 
 /// A valid collection NSID.
