@@ -375,6 +375,7 @@ struct SeenCommit {
     prev_data: Option<cid::Cid>,
     data: cid::Cid,
     ops: Vec<(String, String, Option<String>, Option<String>)>,
+    blobs: Vec<cid::Cid>,
 }
 
 /// Check one #commit body completely; panics with the reason.
@@ -390,7 +391,13 @@ fn verify_commit(body: &Value, keys: &HashMap<String, pds::crypto::PublicKey>) -
     }
     assert_eq!(m.get("rebase"), Some(&Value::Bool(false)));
     assert_eq!(m.get("tooBig"), Some(&Value::Bool(false)));
-    assert_eq!(m.get("blobs"), Some(&Value::List(vec![])));
+    let Some(Value::List(blobs)) = m.get("blobs") else {
+        panic!("blobs is not a list")
+    };
+    let blobs: Vec<cid::Cid> = blobs
+        .iter()
+        .map(|b| link(Some(b)).expect("each blob is a CID link"))
+        .collect();
     let seq = int(m.get("seq")).expect("seq");
     assert!(seq > 0);
     let repo = text(m.get("repo")).expect("repo").to_string();
@@ -462,6 +469,7 @@ fn verify_commit(body: &Value, keys: &HashMap<String, pds::crypto::PublicKey>) -
         prev_data,
         data: c.data,
         ops: seen_ops,
+        blobs,
     }
 }
 
@@ -807,8 +815,49 @@ fn account_and_identity_events_for_deactivate_activate_and_handle_change() {
         tok,
     );
     assert_eq!(st, 200, "{body}");
+    // A record that uses a blob: the #commit lists the blob.
+    let png = [
+        &[0x89u8, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..],
+        &[7u8; 64],
+    ]
+    .concat();
+    let (st, up) = x.post_bytes("com.atproto.repo.uploadBlob", png, "image/png", tok);
+    assert_eq!(st, 200, "{up}");
+    let blob_cid = up["blob"]["ref"]["$link"]
+        .as_str()
+        .expect("blob cid")
+        .to_string();
+    let (st, body) = x.post(
+        "com.atproto.repo.createRecord",
+        &json!({"repo": acct.did, "collection": "app.bsky.feed.post",
+                "record": {"$type": "app.bsky.feed.post", "text": "with an image",
+                           "createdAt": "2025-01-01T00:00:00.000Z",
+                           "embed": {"$type": "app.bsky.embed.images",
+                                     "images": [{"image": up["blob"], "alt": ""}]}}}),
+        tok,
+    );
+    assert_eq!(st, 200, "{body}");
+    let (st, body) = x.post(
+        "com.atproto.repo.createRecord",
+        &json!({"repo": acct.did, "collection": "app.bsky.feed.post", "record": post("no image")}),
+        tok,
+    );
+    assert_eq!(st, 200, "{body}");
     let last = latest_seq(&x);
     let evs = sub.until_seq(last);
+    let keys = HashMap::from([(acct.did.clone(), signing_key(&pdsd, &acct.did))]);
+    let commits: Vec<SeenCommit> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { t, body } if t == "#commit" => Some(verify_commit(body, &keys)),
+            _ => None,
+        })
+        .collect();
+    let blob_lists: Vec<Vec<String>> = commits
+        .iter()
+        .map(|c| c.blobs.iter().map(|b| b.to_string()).collect())
+        .collect();
+    assert_eq!(blob_lists, [vec![blob_cid], vec![]]);
     let mine: Vec<(String, &Value)> = evs
         .iter()
         .filter_map(|e| match e {
@@ -830,8 +879,12 @@ fn account_and_identity_events_for_deactivate_activate_and_handle_change() {
     assert_eq!(kinds[1], "#account");
     assert_eq!(field(mine[1].1, "active"), Some(&Value::Bool(true)));
     assert!(field(mine[1].1, "status").is_none());
-    // The handle change: the last event is #identity with the new handle.
-    let (t, body) = mine.last().expect("events");
+    // The handle change: #identity with the new handle (before the two commits).
+    let (t, body) = mine
+        .iter()
+        .rev()
+        .find(|(t, _)| t != "#commit")
+        .expect("events");
     assert_eq!(t, "#identity");
     assert_eq!(text(field(body, "handle")), Some(new_handle.as_str()));
     for (t, body) in &mine {
@@ -934,7 +987,7 @@ fn shutdown_closes_subscribers_with_going_away() {
 fn announces_itself_to_configured_relays_with_retries() {
     // A relay stand-in: 503 to the first requestCrawl, 200 afterwards.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+    let relay_port = listener.local_addr().expect("addr").port();
     let got: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
     {
         let got = got.clone();
@@ -969,7 +1022,7 @@ fn announces_itself_to_configured_relays_with_retries() {
     let cfg = dir.path().join("pdsd.toml");
     std::fs::write(
         &cfg,
-        format!("[firehose]\nrelays = [\"http://127.0.0.1:{port}\"]\n"),
+        format!("[firehose]\nrelays = [\"http://127.0.0.1:{relay_port}\"]\n"),
     )
     .expect("config");
     let pdsd = Pdsd::start_with(&["--config", cfg.to_str().expect("utf-8 path")]);
@@ -999,6 +1052,41 @@ fn announces_itself_to_configured_relays_with_retries() {
         assert_eq!(path, "/xrpc/com.atproto.sync.requestCrawl");
         assert_eq!(body, &json!({"hostname": format!("localhost:{port}")}));
     }
+    // What the relay answered, as the operator sees it.
+    let relay = format!("http://127.0.0.1:{relay_port}");
+    let status = pdsctl(&pdsd, &["--json", "status"]);
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status JSON");
+    let listed = &status["relays"][0];
+    assert_eq!(listed["relay"], relay.as_str(), "{status}");
+    assert!(
+        listed["last_status"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("200")),
+        "{status}"
+    );
+    assert!(listed["last_ok_at"].is_string(), "{status}");
+    let human = pdsctl(&pdsd, &["status"]);
+    assert!(
+        human.contains(&format!("{relay}: requestCrawl 200")),
+        "{human}"
+    );
+}
+
+/// pdsctl ARGS against `pdsd`'s admin socket, which must succeed; its stdout.
+fn pdsctl(pdsd: &Pdsd, args: &[&str]) -> String {
+    let out = std::process::Command::new(crate::support::bin("pdsctl"))
+        .arg("--socket")
+        .arg(pdsd.socket())
+        .args(args)
+        .env_remove("PDSCTL_SOCKET")
+        .output()
+        .expect("run pdsctl");
+    assert!(
+        out.status.success(),
+        "pdsctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Read one HTTP/1.1 request (head and Content-Length body): its path and JSON body.

@@ -4,64 +4,14 @@
 //! itself). A relay that does not answer 2xx is retried with exponential backoff,
 //! capped and jittered, until it does. Every try is recorded in `crawl_status` (time,
 //! and the answer: status code and message, or why there was none) so that an operator
-//! can see it with [`list`]. This module does not serve anything and does not decide
-//! which relays exist (configuration does).
+//! can see it (`pdsctl status`, read by `store::stats::crawl_statuses`). This module does
+//! not serve anything and does not decide which relays exist (configuration does).
 
 use crate::store::{Db, DbError};
 use rusqlite::params;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// What pdsd last heard from one relay.
-// Read by the admin API (pdsctl status), which lands separately.
-#[cfg_attr(not(test), allow(dead_code))]
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RelayStatus {
-    /// As configured (hostname or URL).
-    pub relay: String,
-    /// When requestCrawl was last sent (RFC 3339), if ever.
-    pub last_try_at: Option<String>,
-    /// When the relay last answered 2xx, if ever.
-    pub last_ok_at: Option<String>,
-    /// The HTTP status of the last answer (none when the last try got no answer).
-    pub status: Option<u16>,
-    /// The relay's message (its XRPC error and message), or why there was no answer.
-    pub message: Option<String>,
-}
-
-/// The relays of the configuration with what each last answered (relays never tried
-/// yet have empty fields), in configuration order. For the admin API (pdsctl status).
-#[cfg_attr(not(test), allow(dead_code))]
-pub async fn list(db: &Db, relays: &[String]) -> Result<Vec<RelayStatus>, DbError> {
-    let relays = relays.to_vec();
-    db.read(move |c| {
-        let mut st = c.prepare_cached(
-            "SELECT last_try_at, last_ok_at, last_status FROM crawl_status WHERE relay = ?1",
-        )?;
-        let mut out = Vec::with_capacity(relays.len());
-        for relay in relays {
-            let row: Option<(Option<String>, Option<String>, Option<String>)> = st
-                .query_map([&relay], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .next()
-                .transpose()?;
-            let (last_try_at, last_ok_at, last) = row.unwrap_or_default();
-            let (status, message) = match last.as_deref().map(split_status) {
-                Some((s, m)) => (s, m),
-                None => (None, None),
-            };
-            out.push(RelayStatus {
-                relay,
-                last_try_at,
-                last_ok_at,
-                status,
-                message,
-            });
-        }
-        Ok(out)
-    })
-    .await
-}
 
 /// `last_status` is `"<code>"`, `"<code> <message>"`, or `"error: <why>"`.
 fn join_status(status: Option<u16>, message: Option<&str>) -> String {
@@ -71,19 +21,6 @@ fn join_status(status: Option<u16>, message: Option<&str>) -> String {
         (None, Some(m)) => format!("error: {m}"),
         (None, None) => "error".into(),
     }
-}
-
-#[cfg_attr(not(test), allow(dead_code))]
-fn split_status(s: &str) -> (Option<u16>, Option<String>) {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 3
-        && let Ok(code) = s[..3].parse::<u16>()
-    {
-        let rest = s[3..].trim();
-        return (Some(code), (!rest.is_empty()).then(|| rest.to_string()));
-    }
-    let rest = s.strip_prefix("error:").unwrap_or(s).trim();
-    (None, (!rest.is_empty()).then(|| rest.to_string()))
 }
 
 /// Exponential backoff between tries: `initial * 2^n`, capped at `max`, then scaled by a
@@ -338,21 +275,23 @@ mod tests {
     }
 
     #[test]
-    fn status_lines_round_trip() {
-        for (s, m) in [
-            (Some(200), None),
-            (Some(503), Some("NotReady: later")),
-            (None, Some("connection refused")),
-        ] {
-            let line = join_status(s, m);
-            assert_eq!(split_status(&line), (s, m.map(str::to_string)), "{line}");
-        }
+    fn status_lines_and_relay_messages() {
+        assert_eq!(join_status(Some(200), None), "200");
+        assert_eq!(
+            join_status(Some(503), Some("NotReady: later")),
+            "503 NotReady: later"
+        );
+        assert_eq!(
+            join_status(None, Some("connection refused")),
+            "error: connection refused"
+        );
         assert_eq!(
             answer_message(r#"{"error":"HostBanned","message":"no"}"#),
             Some("HostBanned: no".into())
         );
         assert_eq!(answer_message("{}"), None);
         assert_eq!(answer_message(""), None);
+        assert_eq!(answer_message("bad\ngateway"), Some("bad gateway".into()));
     }
 
     /// A relay stand-in: answers 503 to the first request and 200 afterwards, and keeps
@@ -442,12 +381,17 @@ mod tests {
         })
         .await;
         assert_eq!(count(), 2, "one 503, then one 200");
-        let listed = list(&db, &[good.clone(), dead.clone()])
+        // What the admin API (pdsctl status) reads.
+        let listed = crate::store::stats::crawl_statuses(&db)
             .await
             .expect("list");
-        assert_eq!(listed.len(), 2);
-        let ok = &listed[0];
-        assert_eq!(ok.status, Some(200), "{ok:?}");
+        let ok = listed.iter().find(|r| r.relay == good).expect("good relay");
+        assert!(
+            ok.last_status
+                .as_deref()
+                .is_some_and(|s| s.starts_with("200")),
+            "{ok:?}"
+        );
         assert!(
             ok.last_ok_at.is_some() && ok.last_try_at.is_some(),
             "{ok:?}"
@@ -468,9 +412,6 @@ mod tests {
         let (ok_at, line) = last_status(&db, &dead).expect("row");
         assert!(ok_at.is_none());
         assert!(line.starts_with("error: "), "{line}");
-        let listed = list(&db, &[dead.clone()]).await.expect("list");
-        assert_eq!(listed[0].status, None);
-        assert!(listed[0].message.is_some());
 
         stop.cancel();
         task.await.expect("crawler ends on shutdown");
@@ -479,7 +420,7 @@ mod tests {
             3,
             "nothing more after the first write's announcement"
         );
-        let listed = list(&db, &[good]).await.expect("list");
-        assert_eq!(listed[0].status, Some(200));
+        let (ok_at, line) = last_status(&db, &good).expect("row");
+        assert!(ok_at.is_some() && line.starts_with("200"), "{line}");
     }
 }

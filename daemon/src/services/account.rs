@@ -246,7 +246,7 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
                     status: None,
                 },
             )?;
-            sequence_commit(&st, tx, &row.did, &outcome)?;
+            sequence_commit(&st, tx, &row.did, &outcome, Vec::new())?;
             sequence_sync(
                 &st,
                 tx,
