@@ -563,7 +563,7 @@ fn every_acknowledged_write_arrives_once_in_order_under_concurrent_load() {
             while writing.load(Ordering::SeqCst) || rounds < 4 {
                 rounds += 1;
                 let head = latest_seq(&x);
-                let cursor = (rounds % 2 == 0).then(|| (head - 7).max(0));
+                let cursor = rounds.is_multiple_of(2).then(|| (head - 7).max(0));
                 let base = url_base.replacen("http://", "ws://", 1);
                 let url = match cursor {
                     Some(c) => format!("{base}/xrpc/com.atproto.sync.subscribeRepos?cursor={c}"),
