@@ -30,6 +30,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Handle suffixes users may register under, each starting with a dot (e.g. `.pds.example.com`).
     pub handle_domains: Vec<String>,
+    /// DNS servers (`IP:port`) for the `_atproto` TXT records of handles hosted elsewhere.
+    /// Empty: the system's resolvers (/etc/resolv.conf).
+    pub dns_servers: Vec<SocketAddr>,
     /// Contact e-mail shown in describeServer.
     pub contact_email: Option<String>,
     /// Links shown in describeServer.
@@ -243,6 +246,7 @@ impl Default for Config {
             hostname: "localhost".into(),
             public_url: None,
             handle_domains: vec![],
+            dns_servers: vec![],
             contact_email: None,
             privacy_policy_url: None,
             terms_of_service_url: None,

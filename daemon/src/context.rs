@@ -47,6 +47,8 @@ pub struct AppContext {
     pub plc: PlcClient,
     pub blobs: BlobStore,
     pub http: reqwest::Client,
+    /// Resolves handles hosted elsewhere (DNS TXT `_atproto`, then HTTPS).
+    pub handles: crate::services::handle_resolver::HandleResolver,
     pub tids: pds::syntax::TidClock,
     pub started: Instant,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -90,6 +92,7 @@ impl AppContext {
             .map_err(|e| StartError::Other(e.to_string()))?;
         let blobs = BlobStore::local(&config.blob_dir())?;
         let firehose = crate::firehose::Firehose::new(db.clone(), &config.firehose);
+        let handles = crate::services::handle_resolver::HandleResolver::new(&config, http.clone());
         Ok(Arc::new(AppContext {
             service_did: config.service_did(),
             public_url: config.public_url(),
@@ -100,6 +103,7 @@ impl AppContext {
             jwt_secret,
             relay_rotation_key,
             blobs,
+            handles,
             http,
             tids: pds::syntax::TidClock::new(),
             started: Instant::now(),

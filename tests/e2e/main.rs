@@ -4,6 +4,7 @@
 
 mod durability;
 mod firehose;
+mod handles;
 mod identity;
 mod pdsctl;
 mod repo;

