@@ -6,11 +6,14 @@
 //! must be dropped. It measures; it asserts nothing except that the run was valid
 //! (every healthy subscriber saw every event exactly once, in order).
 //!
-//! Lag is measured two ways: from the event's `time` field (set when the event is
-//! sequenced, inside the write transaction) to its arrival at each of the subscribers,
-//! and, for a sample of subscribers, from the moment the driver got the XRPC answer for
-//! the commit to the frame's arrival (the frame may arrive first: it is published right
-//! after the commit, before the answer is written; those count as zero).
+//! Lag is measured three ways: from the event's `time` field (set when the event is
+//! sequenced, inside the write transaction, so this includes the rest of the group
+//! commit and its fsync) to its arrival at each of the subscribers; the fan-out lag, from
+//! the event's first arrival at any subscriber to its arrival at each (what fanning out
+//! to many costs, without the commit); and, for a sample of subscribers, from the moment
+//! the driver got the XRPC answer for the commit to the frame's arrival (the frame may
+//! arrive first: it is published right after the commit, before the answer is written;
+//! those count as zero).
 //!
 //! Options (after `--`): `--subscribers N`, `--rate N` (commits/s), `--seconds N`,
 //! `--accounts N`, `--concurrency N` (requests in flight), `--pdsd PATH`, or
@@ -343,8 +346,35 @@ impl Hist {
 
 // ------------------------------------------------------------------ subscribers
 
+/// The first arrival of each event at any subscriber (nanoseconds since the run's
+/// start; `u64::MAX` until then), indexed by seq: the fan-out lag of an event at one
+/// subscriber is its arrival there minus that first arrival.
+struct FirstArrival {
+    t0: Instant,
+    by_seq: Vec<AtomicU64>,
+}
+
+impl FirstArrival {
+    fn new(t0: Instant, capacity: usize) -> Self {
+        FirstArrival {
+            t0,
+            by_seq: (0..capacity).map(|_| AtomicU64::new(u64::MAX)).collect(),
+        }
+    }
+
+    /// Record an arrival of `seq` now; the fan-out lag in ms (None past the capacity).
+    fn arrived(&self, seq: i64) -> Option<f64> {
+        let slot = self.by_seq.get(usize::try_from(seq).ok()?)?;
+        let now = self.t0.elapsed().as_nanos() as u64;
+        let first = slot.fetch_min(now, Ordering::Relaxed).min(now);
+        Some((now - first) as f64 / 1e6)
+    }
+}
+
 struct SubResult {
     hist: Hist,
+    /// Arrival here minus the first arrival anywhere.
+    spread: Hist,
     frames: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -358,6 +388,7 @@ async fn subscriber(
     url: String,
     sample: bool,
     measuring: Arc<AtomicBool>,
+    first: Arc<FirstArrival>,
     stop: tokio_util::sync::CancellationToken,
     ready: tokio::sync::mpsc::Sender<()>,
 ) -> SubResult {
@@ -371,6 +402,7 @@ async fn subscriber(
     let (mut tx, mut rx) = ws.split();
     let mut r = SubResult {
         hist: Hist::new(),
+        spread: Hist::new(),
         frames: 0,
         first: None,
         last: None,
@@ -406,6 +438,9 @@ async fn subscriber(
                 if s.t == "#commit" && measuring.load(Ordering::Relaxed) {
                     if let Some(t) = s.time.and_then(parse_ms) {
                         r.hist.record(now_ms() - t);
+                    }
+                    if let Some(lag) = s.seq.and_then(|q| first.arrived(q)) {
+                        r.spread.record(lag);
                     }
                     if sample && let Some(rev) = s.rev {
                         r.arrivals.push((rev.to_string(), Instant::now()));
@@ -521,6 +556,8 @@ async fn run(a: Args) {
 
     // Subscribers, connected 50 at a time.
     let measuring = Arc::new(AtomicBool::new(false));
+    // Enough for any run this driver makes (seqs past it are simply not counted).
+    let first = Arc::new(FirstArrival::new(t0, 1 << 21));
     let stop = tokio_util::sync::CancellationToken::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(a.subscribers + 1);
     let mut subs = Vec::with_capacity(a.subscribers);
@@ -530,6 +567,7 @@ async fn run(a: Args) {
             sub_url.clone(),
             i % 50 == 0,
             measuring.clone(),
+            first.clone(),
             stop.clone(),
             ready_tx.clone(),
         )));
@@ -648,6 +686,7 @@ async fn run(a: Args) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.cancel();
     let mut hist = Hist::new();
+    let mut spread = Hist::new();
     let mut ack_hist = Hist::new();
     let mut before_ack = 0u64;
     let mut incomplete = 0usize;
@@ -657,6 +696,7 @@ async fn run(a: Args) {
     for s in subs {
         let r = s.await.expect("subscriber");
         hist.merge(&r.hist);
+        spread.merge(&r.spread);
         gaps += r.gaps;
         if r.last < Some(end_seq) || r.first > Some(start_seq + 1) {
             incomplete += 1;
@@ -744,6 +784,12 @@ async fn run(a: Args) {
         hist.quantile(0.5),
         hist.quantile(0.99),
         hist.max()
+    );
+    println!(
+        "| fan-out lag, first arrival anywhere → arrival (all subscribers) | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms |",
+        spread.quantile(0.5),
+        spread.quantile(0.99),
+        spread.max()
     );
     println!(
         "| lag, XRPC answer → arrival ({} sampled subscribers) | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} of {} frames arrived before the answer) |",
