@@ -5,6 +5,7 @@
 mod device;
 mod device_support;
 mod durability;
+mod firehose;
 mod handles;
 mod identity;
 mod pdsctl;
