@@ -19,7 +19,9 @@
 //! (with covering proofs) and `#sync` semantics are the same for both paths.
 
 use super::ServiceError;
-use super::repo::{PreparedWrite, persist, prepare_record, sequence_commit, signing_key};
+use super::repo::{
+    PreparedWrite, persist, prepare_record, referenced_blobs, sequence_commit, signing_key,
+};
 use crate::context::AppState;
 use crate::store::{accounts, devices, repo as repo_store};
 use cid::Cid;
@@ -300,7 +302,7 @@ pub async fn sign_commit(
                 removed_cids,
             };
             persist(tx, d, &outcome, &writes)?;
-            let seq = sequence_commit(&st, tx, d, &outcome)?;
+            let seq = sequence_commit(&st, tx, d, &outcome, referenced_blobs(&writes))?;
             devices::touch(conn, &device_id, &crate::store::now())?;
             Ok(SignedForDesktop {
                 cid: outcome.commit.cid,

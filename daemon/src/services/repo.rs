@@ -161,14 +161,7 @@ pub fn commit_in_tx(
         &rev,
     )?;
     persist(tx, did.as_str(), &outcome, writes)?;
-    // The blobs the new records reference, once each (the #commit's `blobs`).
-    let mut blobs: Vec<Cid> = Vec::new();
-    for b in writes.iter().flat_map(|w| &w.blobs) {
-        if !blobs.contains(&b.cid) {
-            blobs.push(b.cid);
-        }
-    }
-    sequence_commit(state, tx, did.as_str(), &outcome, blobs)?;
+    sequence_commit(state, tx, did.as_str(), &outcome, referenced_blobs(writes))?;
     let results = outcome
         .ops
         .iter()
@@ -243,6 +236,17 @@ pub fn persist(
     repo_store::drop_blocks(conn, did, dropped)?;
     repo_store::set_head(conn, did, &outcome.head())?;
     Ok(())
+}
+
+/// The blobs the records of `writes` reference, once each (a `#commit`'s `blobs`).
+pub fn referenced_blobs(writes: &[PreparedWrite]) -> Vec<Cid> {
+    let mut blobs: Vec<Cid> = Vec::new();
+    for b in writes.iter().flat_map(|w| &w.blobs) {
+        if !blobs.contains(&b.cid) {
+            blobs.push(b.cid);
+        }
+    }
+    blobs
 }
 
 /// Sequence the `#commit` event of an outcome (in the same transaction); `blobs` are the
