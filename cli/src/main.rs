@@ -13,6 +13,7 @@ mod export_dir;
 #[path = "../../daemon/src/generate.rs"]
 mod generate;
 mod keyfile;
+mod plc_sign;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -2,8 +2,10 @@
 //! binaries (built by `cargo test --workspace`) on free loopback ports with temporary
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
+mod ctl;
 mod durability;
 mod identity;
+mod migrate;
 mod pdsctl;
 mod repo;
 mod server;

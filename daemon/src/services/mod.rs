@@ -1,6 +1,6 @@
 //! The operations pdsd performs, shared by the XRPC handlers, the admin socket and the
-//! device API, so that each flow exists once: accounts and the DID ceremony, sessions,
-//! repo writes and reads, identity (PLC) updates, blobs, invites.
+//! device API, so that each flow exists once: accounts and the DID ceremony, moving a DID
+//! here (migrate), sessions, repo writes and reads, identity (PLC) updates, blobs, invites.
 //!
 //! Services return [`ServiceError`], a typed error; `xrpc::error` maps it to the
 //! Lexicon's error names (the admin API reuses that mapping).
@@ -10,6 +10,7 @@ pub mod blob;
 pub mod identity;
 pub mod invite;
 pub mod mail;
+pub mod migrate;
 pub mod repo;
 pub mod session;
 

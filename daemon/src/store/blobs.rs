@@ -39,9 +39,7 @@ pub fn exists(conn: &Connection, did: &str, cid: &str) -> Result<bool, DbError> 
 /// The account's blob row.
 pub fn get(conn: &Connection, did: &str, cid: &str) -> Result<Option<BlobRow>, DbError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT mime_type, takedown_ref FROM blob WHERE did = ?1 AND cid = ?2",
-        )?
+        .prepare_cached("SELECT mime_type, takedown_ref FROM blob WHERE did = ?1 AND cid = ?2")?
         .query_row(params![did, cid], |r| {
             Ok(BlobRow {
                 mime_type: r.get(0)?,

@@ -68,10 +68,6 @@ impl XrpcError {
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", message)
     }
-    /// 501 MethodNotImplemented.
-    pub fn not_implemented(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "MethodNotImplemented", message)
-    }
     /// 502 UpstreamFailure.
     pub fn upstream(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "UpstreamFailure", message)

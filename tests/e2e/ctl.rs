@@ -1,0 +1,317 @@
+//! Helpers of the migration, backup, recovery and transfer tests: pdsctl runs with their
+//! own data folder (where Share 1 lives when there is no keychain), a PLC directory that
+//! outlives the daemons under test, accounts filled with records and blobs, and a
+//! snapshot of an account as the outside world sees it (the DID document, the verified
+//! repository, the blobs) to compare before and after.
+
+#![allow(dead_code)]
+
+use crate::support::{Pdsd, Xrpc, bin, random_suffix};
+use pds::crypto::PublicKey;
+use pds::identity::{DidDocument, LogEntry, PlcState};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// One pdsctl "machine": its own data folder (keychain fallback, device keys).
+pub struct Machine {
+    pub home: tempfile::TempDir,
+}
+
+impl Machine {
+    pub fn new() -> Machine {
+        Machine {
+            home: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// pdsctl's data folder on this machine.
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("pdsctl-data")
+    }
+
+    /// A pdsctl command on this machine (no keychain: the file fallback is used).
+    pub fn cmd(&self, socket: Option<&Path>, args: &[&str]) -> Command {
+        let mut c = Command::new(bin("pdsctl"));
+        if let Some(s) = socket {
+            c.arg("--socket").arg(s);
+        }
+        c.args(args)
+            .env_remove("PDSCTL_SOCKET")
+            .env("PDSCTL_DATA_DIR", self.data_dir())
+            .env("PDSCTL_KEYCHAIN", "none")
+            .env("HOME", self.home.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, socket: Option<&Path>, args: &[&str]) -> Output {
+        self.cmd(socket, args).output().expect("run pdsctl")
+    }
+
+    /// `pdsctl --json --yes ARGS`, which must succeed.
+    pub fn json(&self, socket: Option<&Path>, args: &[&str]) -> Value {
+        let mut all = vec!["--json", "--yes"];
+        all.extend_from_slice(args);
+        let out = self.run(socket, &all);
+        assert!(
+            out.status.success(),
+            "pdsctl {args:?} failed ({}): {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("pdsctl {args:?}: not JSON ({e}):\n{text}"))
+    }
+
+    /// `pdsctl --json --yes ARGS`, which must fail with status 1: its error document.
+    pub fn json_error(&self, socket: Option<&Path>, args: &[&str]) -> Value {
+        let mut all = vec!["--json", "--yes"];
+        all.extend_from_slice(args);
+        let out = self.run(socket, &all);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "pdsctl {args:?} should fail; stdout: {} stderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "pdsctl {args:?}: error is not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+}
+
+/// The message of an error document.
+pub fn message(err: &Value) -> String {
+    err["message"].as_str().unwrap_or_default().to_string()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A file holding `text` and a newline.
+pub fn text_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let f = dir.join(format!("{name}-{}", random_suffix()));
+    std::fs::write(&f, format!("{text}\n")).expect("write file");
+    f
+}
+
+/// A pdsd whose only job is to be the PLC directory the daemons under test share, so
+/// that it outlives them.
+pub fn plc_host() -> (Pdsd, String) {
+    let host = Pdsd::start();
+    let url = host
+        .plc_url
+        .clone()
+        .expect("the dev pdsd serves a PLC directory");
+    (host, url)
+}
+
+/// `pdsd --dev` that uses the PLC directory at `plc`.
+pub fn pdsd_with_plc(plc: &str) -> Pdsd {
+    Pdsd::start_with(&["--plc-url", plc])
+}
+
+/// An account made with `pdsctl account create` (a password, and optionally the user's
+/// rotation key generated into a file).
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub did: String,
+    pub handle: String,
+    pub password: String,
+    pub password_file: PathBuf,
+}
+
+pub fn create_account(p: &Pdsd, m: &Machine, dir: &Path, extra: &[&str]) -> Made {
+    let n = random_suffix();
+    let handle = format!("r{n}.test");
+    let password = format!("recovery-pw-{n}");
+    let pw = text_file(dir, "pw", &password);
+    let email = format!("r{n}@example.com");
+    let mut args = vec![
+        "account",
+        "create",
+        "--handle",
+        &handle,
+        "--email",
+        &email,
+        "--password-file",
+        path_str(&pw),
+    ];
+    args.extend_from_slice(extra);
+    let a = m.json(Some(&p.socket()), &args);
+    Made {
+        did: a["did"].as_str().expect("did").to_string(),
+        handle,
+        password,
+        password_file: pw,
+    }
+}
+
+/// A session token for the account.
+pub fn login(x: &Xrpc, id: &str, password: &str) -> String {
+    let (st, s) = x.post(
+        "com.atproto.server.createSession",
+        &json!({"identifier": id, "password": password}),
+        None,
+    );
+    assert_eq!(st, 200, "createSession: {s}");
+    s["accessJwt"].as_str().expect("accessJwt").to_string()
+}
+
+/// Upload `blobs` distinct small PNG-looking blobs and write `records` posts, the first
+/// `blobs` of them embedding one blob each; applyWrites in batches.
+pub fn fill(x: &Xrpc, did: &str, token: &str, records: usize, blobs: usize) {
+    let mut refs = Vec::new();
+    for i in 0..blobs {
+        let mut png = vec![0x89u8, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+        png.extend(format!("blob number {i} of {did}").bytes());
+        png.extend(std::iter::repeat_n(i as u8, 200 + i * 37));
+        let (st, up) = x.post_bytes("com.atproto.repo.uploadBlob", png, "image/png", Some(token));
+        assert_eq!(st, 200, "uploadBlob: {up}");
+        refs.push(up["blob"].clone());
+    }
+    let mut n = 0;
+    while n < records {
+        let end = (n + 100).min(records);
+        let writes: Vec<Value> = (n..end)
+            .map(|i| {
+                let mut record = json!({
+                    "$type": "app.bsky.feed.post",
+                    "text": format!("record {i}"),
+                    "createdAt": "2025-01-01T00:00:00.000Z",
+                });
+                if let Some(blob) = refs.get(i) {
+                    record["embed"] = json!({"$type": "app.bsky.embed.images",
+                        "images": [{"image": blob, "alt": format!("image {i}")}]});
+                }
+                json!({"$type": "com.atproto.repo.applyWrites#create",
+                       "collection": "app.bsky.feed.post",
+                       "value": record})
+            })
+            .collect();
+        let (st, res) = x.post(
+            "com.atproto.repo.applyWrites",
+            &json!({"repo": did, "writes": writes}),
+            Some(token),
+        );
+        assert_eq!(st, 200, "applyWrites: {res}");
+        n = end;
+    }
+}
+
+/// An account as the world sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub did: String,
+    pub pds: String,
+    pub handle: Option<String>,
+    /// The MST root.
+    pub data: String,
+    /// path -> record CID, from the verified repository.
+    pub records: BTreeMap<String, String>,
+    /// CID -> bytes.
+    pub blobs: BTreeMap<String, Vec<u8>>,
+}
+
+/// The DID document of `did` from the PLC directory at `plc`.
+pub fn resolve(plc: &str, did: &str) -> DidDocument {
+    let body = reqwest::blocking::get(format!("{plc}/{did}"))
+        .expect("PLC directory")
+        .bytes()
+        .expect("body");
+    DidDocument::from_json(&body)
+        .unwrap_or_else(|e| panic!("{did} does not resolve: {e}: {body:?}"))
+}
+
+/// The verified audit log of `did`.
+pub fn audit_log(plc: &str, did: &str) -> (Vec<LogEntry>, PlcState) {
+    let entries: Vec<LogEntry> = reqwest::blocking::get(format!("{plc}/{did}/log/audit"))
+        .expect("PLC directory")
+        .json()
+        .expect("audit log");
+    let state = PlcState::from_log(did, &entries).expect("the audit log verifies");
+    (entries, state)
+}
+
+/// Resolve `did` at `plc`, fetch its repository from the PDS the document names, verify
+/// it with the document's signing key, and fetch every blob.
+pub fn snapshot(plc: &str, did: &str) -> Snapshot {
+    let doc = resolve(plc, did);
+    let pds = doc
+        .pds_endpoint()
+        .expect("a PDS")
+        .trim_end_matches('/')
+        .to_string();
+    let key: PublicKey = doc.atproto_signing_key().expect("a signing key");
+    let x = Xrpc::new(&pds);
+    let (st, car, _) = x.get_bytes("com.atproto.sync.getRepo", &[("did", did)]);
+    assert_eq!(st, 200, "getRepo of {did} at {pds}");
+    let mut opts = pds::repo::VerifyOptions::new(&key);
+    opts.did = Some(did);
+    let repo = pds::repo::verify_car(std::io::Cursor::new(car), &opts)
+        .unwrap_or_else(|e| panic!("the repository of {did} at {pds} does not verify: {e}"));
+    let records = repo
+        .records
+        .iter()
+        .map(|(p, c)| (p.clone(), c.to_string()))
+        .collect();
+    let mut blobs = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut params = vec![("did", did), ("limit", "1000")];
+        if let Some(c) = &cursor {
+            params.push(("cursor", c.as_str()));
+        }
+        let (st, page) = x.get("com.atproto.sync.listBlobs", &params, None);
+        assert_eq!(st, 200, "listBlobs: {page}");
+        let cids: Vec<String> = page["cids"]
+            .as_array()
+            .expect("cids")
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect();
+        for cid in &cids {
+            let (st, bytes, _) =
+                x.get_bytes("com.atproto.sync.getBlob", &[("did", did), ("cid", cid)]);
+            assert_eq!(st, 200, "getBlob {cid}");
+            blobs.insert(cid.clone(), bytes);
+        }
+        match page["cursor"].as_str() {
+            Some(c) if !cids.is_empty() => cursor = Some(c.to_string()),
+            _ => break,
+        }
+    }
+    Snapshot {
+        did: did.to_string(),
+        pds,
+        handle: doc.handle(),
+        data: repo.commit.data.to_string(),
+        records,
+        blobs,
+    }
+}
+
+/// Assert that two snapshots hold the same account data (records, blobs, MST root,
+/// handle); the PDS may differ.
+pub fn assert_same_data(before: &Snapshot, after: &Snapshot) {
+    assert_eq!(after.did, before.did);
+    assert_eq!(after.handle, before.handle, "handle");
+    assert_eq!(after.data, before.data, "MST root");
+    assert_eq!(after.records.len(), before.records.len(), "record count");
+    assert!(after.records == before.records, "records differ");
+    assert_eq!(
+        after.blobs.keys().collect::<Vec<_>>(),
+        before.blobs.keys().collect::<Vec<_>>(),
+        "blob CIDs"
+    );
+    assert!(after.blobs == before.blobs, "blob bytes differ");
+}
