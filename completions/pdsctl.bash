@@ -37,6 +37,9 @@ _pdsctl() {
             pdsctl,invite)
                 cmd="pdsctl__subcmd__invite"
                 ;;
+            pdsctl,oauth)
+                cmd="pdsctl__subcmd__oauth"
+                ;;
             pdsctl,status)
                 cmd="pdsctl__subcmd__status"
                 ;;
@@ -139,6 +142,9 @@ _pdsctl() {
             pdsctl__subcmd__help,invite)
                 cmd="pdsctl__subcmd__help__subcmd__invite"
                 ;;
+            pdsctl__subcmd__help,oauth)
+                cmd="pdsctl__subcmd__help__subcmd__oauth"
+                ;;
             pdsctl__subcmd__help,status)
                 cmd="pdsctl__subcmd__help__subcmd__status"
                 ;;
@@ -178,6 +184,12 @@ _pdsctl() {
             pdsctl__subcmd__help__subcmd__invite,create)
                 cmd="pdsctl__subcmd__help__subcmd__invite__subcmd__create"
                 ;;
+            pdsctl__subcmd__help__subcmd__oauth,list)
+                cmd="pdsctl__subcmd__help__subcmd__oauth__subcmd__list"
+                ;;
+            pdsctl__subcmd__help__subcmd__oauth,revoke)
+                cmd="pdsctl__subcmd__help__subcmd__oauth__subcmd__revoke"
+                ;;
             pdsctl__subcmd__invite,create)
                 cmd="pdsctl__subcmd__invite__subcmd__create"
                 ;;
@@ -190,6 +202,24 @@ _pdsctl() {
             pdsctl__subcmd__invite__subcmd__help,help)
                 cmd="pdsctl__subcmd__invite__subcmd__help__subcmd__help"
                 ;;
+            pdsctl__subcmd__oauth,help)
+                cmd="pdsctl__subcmd__oauth__subcmd__help"
+                ;;
+            pdsctl__subcmd__oauth,list)
+                cmd="pdsctl__subcmd__oauth__subcmd__list"
+                ;;
+            pdsctl__subcmd__oauth,revoke)
+                cmd="pdsctl__subcmd__oauth__subcmd__revoke"
+                ;;
+            pdsctl__subcmd__oauth__subcmd__help,help)
+                cmd="pdsctl__subcmd__oauth__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__oauth__subcmd__help,list)
+                cmd="pdsctl__subcmd__oauth__subcmd__help__subcmd__list"
+                ;;
+            pdsctl__subcmd__oauth__subcmd__help,revoke)
+                cmd="pdsctl__subcmd__oauth__subcmd__help__subcmd__revoke"
+                ;;
             *)
                 ;;
         esac
@@ -197,7 +227,7 @@ _pdsctl() {
 
     case "${cmd}" in
         pdsctl)
-            opts="-y -h -V --socket --json --yes --help --version status account invite did export import generate help"
+            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth export import generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -735,7 +765,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help)
-            opts="status account invite did export import generate help"
+            opts="status account invite did oauth export import generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1014,6 +1044,48 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__help__subcmd__oauth)
+            opts="list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__oauth__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__oauth__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1129,6 +1201,116 @@ _pdsctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth)
+            opts="-y -h -V --socket --json --yes --help --version list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__help)
+            opts="list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__list)
+            opts="-y -h -V --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__oauth__subcmd__revoke)
+            opts="-y -h -V --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -78,6 +78,10 @@ pub mod paths {
     pub const IMPORT_BLOB: &str = "/admin/v1/import/blob";
     /// POST [`super::ImportFinishRequest`] -> [`super::ImportFinishResponse`].
     pub const IMPORT_FINISH: &str = "/admin/v1/import/finish";
+    /// GET `?id=` -> [`super::OAuthListResponse`].
+    pub const OAUTH_LIST: &str = "/admin/v1/oauth/list";
+    /// POST [`super::OAuthRevokeRequest`] -> [`super::OAuthRevokeResponse`].
+    pub const OAUTH_REVOKE: &str = "/admin/v1/oauth/revoke";
 }
 
 /// Every error answer: the same shape as an XRPC error.
@@ -574,4 +578,66 @@ mod tests {
         let s = serde_json::to_string(&KeyOwner::Relay).expect("serialize");
         assert_eq!(s, "\"relay\"");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// oauth
+
+/// One third-party app an account authorized with OAuth, with its live sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthApp {
+    /// The app's `client_id` (the URL of its client metadata document).
+    pub client_id: String,
+    /// The name the app gives itself in its metadata, if any.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// The scopes the account approved.
+    pub scope: String,
+    /// When the account first approved this app (RFC 3339).
+    pub authorized_at: String,
+    /// Last approval or token refresh (RFC 3339).
+    pub last_used_at: String,
+    /// Its live sessions (one per sign-in on a device).
+    pub sessions: Vec<OAuthSession>,
+}
+
+/// One live OAuth session of an app. Its id names it for `revoke`; it grants nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthSession {
+    /// The id `pdsctl oauth revoke` accepts.
+    pub token_id: String,
+    pub scope: String,
+    pub created_at: String,
+    pub refreshed_at: String,
+    /// When its current refresh token expires (RFC 3339).
+    pub expires_at: String,
+}
+
+/// [`paths::OAUTH_LIST`]: the apps an account has authorized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthListResponse {
+    pub did: String,
+    /// None while the account has no valid handle.
+    #[serde(default)]
+    pub handle: Option<String>,
+    pub apps: Vec<OAuthApp>,
+}
+
+/// [`paths::OAUTH_REVOKE`]: end an app's access (every session of a `client_id`) or
+/// one session (a `token_id` from [`OAuthListResponse`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthRevokeRequest {
+    /// The account: handle or DID.
+    pub id: String,
+    /// A `client_id` or a session's `token_id`.
+    pub target: String,
+}
+
+/// What [`paths::OAUTH_REVOKE`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthRevokeResponse {
+    pub did: String,
+    pub target: String,
+    /// How many sessions ended.
+    pub revoked: usize,
 }

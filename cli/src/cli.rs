@@ -68,6 +68,9 @@ pub enum Command {
     /// Inspect an account's did:plc identity, or rotate its signing key.
     #[command(subcommand)]
     Did(cmd::did::DidCommand),
+    /// Show and revoke the third-party apps an account has authorized with OAuth.
+    #[command(subcommand)]
+    Oauth(cmd::oauth::OAuthCommand),
     /// Export an account (repository CAR and every blob) into a folder.
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.

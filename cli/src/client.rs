@@ -162,6 +162,17 @@ impl Client {
         .await
     }
 
+    pub async fn oauth_list(&self, id: &str) -> Result<admin::OAuthListResponse, ClientError> {
+        self.get_json(paths::OAUTH_LIST, &[("id", id)]).await
+    }
+
+    pub async fn oauth_revoke(
+        &self,
+        req: &admin::OAuthRevokeRequest,
+    ) -> Result<admin::OAuthRevokeResponse, ClientError> {
+        self.post_json(paths::OAUTH_REVOKE, req).await
+    }
+
     pub async fn export_manifest(&self, id: &str) -> Result<admin::ExportManifest, ClientError> {
         self.get_json(paths::EXPORT_MANIFEST, &[("id", id)]).await
     }

@@ -30,6 +30,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Handle suffixes users may register under, each starting with a dot (e.g. `.pds.example.com`).
     pub handle_domains: Vec<String>,
+    /// DNS servers (`IP:port`) for the `_atproto` TXT records of handles hosted elsewhere.
+    /// Empty: the system's resolvers (/etc/resolv.conf).
+    pub dns_servers: Vec<SocketAddr>,
     /// Contact e-mail shown in describeServer.
     pub contact_email: Option<String>,
     /// Links shown in describeServer.
@@ -48,6 +51,7 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub devices: DevicesConfig,
     pub email: EmailConfig,
+    pub oauth: OAuthConfig,
 }
 
 /// How pdsd sends e-mail (account deletion codes, PLC operation codes).
@@ -91,6 +95,8 @@ pub struct LimitsConfig {
     pub record_bytes: usize,
     /// Most writes in one applyWrites.
     pub writes_per_batch: usize,
+    /// Largest request body passed on to a proxied service (app view, chat), in bytes.
+    pub proxy_body_bytes: usize,
 }
 
 /// One subscription tier's limits (Free/Pro/Business; a self-hosted operator sets their own).
@@ -184,6 +190,40 @@ pub struct SecretsConfig {
     pub kek: Option<String>,
 }
 
+/// The OAuth authorization server: how third-party apps sign in (AT Protocol OAuth
+/// profile: PAR, PKCE S256, DPoP, client ID metadata documents).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthConfig {
+    /// Lifetime of an access token, in seconds (1 to 1800: the profile wants them under
+    /// 30 minutes). Revocation takes effect at once whatever this is.
+    pub access_token_secs: u64,
+    /// Public clients (no client key): lifetime of the whole session and of each refresh
+    /// token, in days.
+    pub public_session_days: u64,
+    /// Confidential clients (`private_key_jwt`): lifetime of each refresh token, in days.
+    /// Their sessions have no overall limit while they keep refreshing.
+    pub confidential_refresh_days: u64,
+    /// How often the server-issued DPoP nonce changes, in seconds (1 to 150). The current
+    /// and the previous nonce are accepted, so no nonce lives longer than 5 minutes.
+    pub dpop_nonce_rotation_secs: u64,
+    /// How long "stay signed in on this browser" lasts on the authorization page, in days.
+    pub device_session_days: u64,
+    /// Time limit for fetching an app's client metadata document or JWKS, in seconds.
+    pub client_fetch_timeout_secs: u64,
+    /// Largest client metadata document or JWKS accepted, in bytes.
+    pub client_metadata_max_bytes: usize,
+    /// Longest time a client metadata document is cached, in seconds, whatever its
+    /// `Cache-Control` allows (so a confidential client's removed key stops working soon).
+    pub client_metadata_max_cache_secs: u64,
+    /// Accept the profile's development clients (`client_id` = `http://localhost?...`,
+    /// redirecting to `http://127.0.0.1` or `http://[::1]`). Their metadata is not fetched.
+    pub allow_localhost_clients: bool,
+    /// `client_id`s whose name and logo are shown on the consent page without the
+    /// "provided by the app, not verified" caution.
+    pub trusted_clients: Vec<String>,
+}
+
 /// The device API (/v1).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -201,6 +241,7 @@ impl Default for Config {
             hostname: "localhost".into(),
             public_url: None,
             handle_domains: vec![],
+            dns_servers: vec![],
             contact_email: None,
             privacy_policy_url: None,
             terms_of_service_url: None,
@@ -216,6 +257,24 @@ impl Default for Config {
             secrets: SecretsConfig::default(),
             devices: DevicesConfig::default(),
             email: EmailConfig::default(),
+            oauth: OAuthConfig::default(),
+        }
+    }
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            access_token_secs: 600,
+            public_session_days: 14,
+            confidential_refresh_days: 180,
+            dpop_nonce_rotation_secs: 60,
+            device_session_days: 30,
+            client_fetch_timeout_secs: 5,
+            client_metadata_max_bytes: 64 * 1024,
+            client_metadata_max_cache_secs: 600,
+            allow_localhost_clients: true,
+            trusted_clients: vec![],
         }
     }
 }
@@ -242,6 +301,7 @@ impl Default for LimitsConfig {
             import_bytes: 512 * 1024 * 1024,
             record_bytes: 1024 * 1024,
             writes_per_batch: 200,
+            proxy_body_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -419,6 +479,7 @@ impl Config {
         if let Some(k) = &self.secrets.kek {
             parse_kek(k).map_err(ConfigError::Invalid)?;
         }
+        self.oauth.check()?;
         Ok(())
     }
 
@@ -498,6 +559,42 @@ impl Config {
             c.secrets.kek = Some("<redacted>".into());
         }
         toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+impl OAuthConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(format!("oauth.{m}")));
+        if !(1..=1800).contains(&self.access_token_secs) {
+            return bad("access_token_secs must be between 1 and 1800 (30 minutes)");
+        }
+        if !(1..=150).contains(&self.dpop_nonce_rotation_secs) {
+            return bad("dpop_nonce_rotation_secs must be between 1 and 150");
+        }
+        if self.public_session_days == 0
+            || self.confidential_refresh_days == 0
+            || self.device_session_days == 0
+        {
+            return bad(
+                "public_session_days, confidential_refresh_days and device_session_days must be at least 1",
+            );
+        }
+        if self.public_session_days > 3650
+            || self.confidential_refresh_days > 3650
+            || self.device_session_days > 3650
+        {
+            return bad("lifetimes in days must be at most 3650");
+        }
+        if !(1..=60).contains(&self.client_fetch_timeout_secs) {
+            return bad("client_fetch_timeout_secs must be between 1 and 60");
+        }
+        if !(1024..=1024 * 1024).contains(&self.client_metadata_max_bytes) {
+            return bad("client_metadata_max_bytes must be between 1024 and 1048576");
+        }
+        if self.client_metadata_max_cache_secs > 86_400 {
+            return bad("client_metadata_max_cache_secs must be at most 86400 (a day)");
+        }
+        Ok(())
     }
 }
 

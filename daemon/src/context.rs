@@ -47,6 +47,8 @@ pub struct AppContext {
     pub plc: PlcClient,
     pub blobs: BlobStore,
     pub http: reqwest::Client,
+    /// Resolves handles hosted elsewhere (DNS TXT `_atproto`, then HTTPS).
+    pub handles: crate::services::handle_resolver::HandleResolver,
     pub tids: pds::syntax::TidClock,
     pub started: Instant,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -55,6 +57,8 @@ pub struct AppContext {
     pub did_cache: crate::services::identity::DidCache,
     /// Cancelled when the server shuts down (long-lived streams watch it).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The OAuth authorization server's keys, nonces and client cache.
+    pub oauth: crate::oauth::OAuthState,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -78,6 +82,9 @@ impl AppContext {
         let db = Db::open(&config.db_path())?;
         let jwt_secret = load_or_create_secret(&db, &kek, "jwt-secret").await?;
         let relay_rotation_key = load_or_create_key(&db, &kek, "relay-rotation-key").await?;
+        let oauth_secret = load_or_create_secret(&db, &kek, "oauth-secret").await?;
+        let oauth = crate::oauth::OAuthState::new(&config.oauth, &oauth_secret)
+            .map_err(StartError::Other)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("pdsd/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
@@ -85,6 +92,7 @@ impl AppContext {
             .map_err(|e| StartError::Other(e.to_string()))?;
         let blobs = BlobStore::local(&config.blob_dir())?;
         let firehose = crate::firehose::Firehose::new(db.clone(), &config.firehose);
+        let handles = crate::services::handle_resolver::HandleResolver::new(&config, http.clone());
         Ok(Arc::new(AppContext {
             service_did: config.service_did(),
             public_url: config.public_url(),
@@ -95,6 +103,7 @@ impl AppContext {
             jwt_secret,
             relay_rotation_key,
             blobs,
+            handles,
             http,
             tids: pds::syntax::TidClock::new(),
             started: Instant::now(),
@@ -102,6 +111,7 @@ impl AppContext {
             firehose,
             did_cache: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            oauth,
         }))
     }
 

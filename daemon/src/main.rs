@@ -10,10 +10,12 @@ mod context;
 mod firehose;
 mod generate;
 mod keys;
+mod oauth;
 mod plc;
 mod server;
 mod services;
 mod store;
+mod tls;
 mod xrpc;
 
 use clap::{CommandFactory, Parser};

@@ -7,6 +7,14 @@ use crate::context::AppContext;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+/// Print a status line; a closed stdout (a supervisor that stopped reading) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Run pdsd until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -70,7 +78,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tasks.spawn(maintenance(state.clone()));
 
     let app = crate::xrpc::router(state.clone());
-    {
+    let scheme = if state.config.tls.mode == "acme" {
+        let tls = crate::tls::acme_listener(&state.config, listener)?;
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            // The ACME stream hides the TCP peer, so no ConnectInfo here (nothing in the
+            // XRPC router needs the peer address).
+            if let Err(e) = axum::serve(tls, app.into_make_service())
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+            {
+                tracing::error!(error = %e, "HTTPS server failed");
+            }
+        });
+        "https"
+    } else {
         let token = shutdown.clone();
         tasks.spawn(async move {
             if let Err(e) = axum::serve(
@@ -83,19 +105,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-    }
+        "http"
+    };
 
-    println!(
-        "pdsd {} listening on http://{addr}",
+    say!(
+        "pdsd {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     );
     if state.config.builtin_plc() {
-        println!("built-in PLC directory (dev) at {plc_url}");
+        say!("built-in PLC directory (dev) at {plc_url}");
     } else {
-        println!("PLC directory: {plc_url}");
+        say!("PLC directory: {plc_url}");
     }
-    println!("data folder: {}", state.config.data_dir.display());
-    println!("admin socket: {}", admin_path.display());
+    say!("data folder: {}", state.config.data_dir.display());
+    say!("admin socket: {}", admin_path.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -110,7 +133,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("some connections did not close within 10 s");
     }
     state.db.close();
-    println!("pdsd stopped");
+    say!("pdsd stopped");
     Ok(())
 }
 

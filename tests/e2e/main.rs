@@ -4,6 +4,7 @@
 
 mod ctl;
 mod durability;
+mod handles;
 mod identity;
 mod migrate;
 mod pdsctl;

@@ -9,6 +9,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod invite;
+pub mod oauth;
 pub mod status;
 
 use crate::cli::Command;
@@ -22,6 +23,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Account(c) => account::run(c, ctx).await,
         Command::Invite(c) => invite::run(c, ctx).await,
         Command::Did(c) => did::run(c, ctx).await,
+        Command::Oauth(c) => oauth::run(c, ctx).await,
         Command::Export(a) => export::run(a, ctx).await,
         Command::Import(a) => import::run(a, ctx).await,
         // Rendered before a client exists (it needs no daemon); see main.

@@ -17,6 +17,7 @@ pub mod did;
 pub mod export;
 pub mod import;
 pub mod invite;
+pub mod oauth;
 pub mod status;
 
 use crate::context::AppState;
@@ -259,6 +260,8 @@ pub fn routes() -> Router<AppState> {
         .route(paths::IMPORT_IDENTITY, post(import::identity))
         .route(paths::IMPORT_REPO, post(import::repo))
         .route(paths::IMPORT_BLOB, post(import::blob))
+        .route(paths::OAUTH_LIST, get(oauth::list))
+        .route(paths::OAUTH_REVOKE, post(oauth::revoke))
         .route(paths::IMPORT_FINISH, post(import::finish))
 }
 

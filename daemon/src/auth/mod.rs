@@ -47,6 +47,28 @@ impl AccessAuth {
     pub fn is_privileged(&self) -> bool {
         self.scope == scope::ACCESS || self.scope == scope::APP_PASS_PRIVILEGED
     }
+    /// Whether this is a DPoP-bound OAuth access token (its scope is an OAuth scope
+    /// string such as `atproto transition:generic`, never a `com.atproto.*` session scope).
+    pub fn is_oauth(&self) -> bool {
+        !self.scope.starts_with("com.atproto.")
+    }
+    /// Whether getSession may show the account's email: full and privileged sessions, and
+    /// OAuth apps granted `transition:email`.
+    pub fn may_read_email(&self) -> bool {
+        if self.is_oauth() {
+            crate::oauth::scope::grants(&self.scope, crate::oauth::scope::EMAIL)
+        } else {
+            self.is_privileged()
+        }
+    }
+    /// Who this caller is, for refusals: "app passwords" or "OAuth apps".
+    pub fn limited_kind(&self) -> &'static str {
+        if self.is_oauth() {
+            "OAuth apps"
+        } else {
+            "app passwords"
+        }
+    }
     /// Refuse app-password sessions.
     pub fn require_full(&self) -> Result<(), XrpcError> {
         if self.is_full() {
@@ -134,10 +156,14 @@ impl FromRequestParts<AppState> for AccessAuth {
             return Ok(auth.clone());
         }
         let token = bearer(parts)?.ok_or_else(XrpcError::auth_missing)?;
-        if token.starts_with("DPoP ") || token.starts_with("dpop ") {
-            return Err(XrpcError::invalid_token(
-                "DPoP-bound tokens must be presented to an OAuth-enabled endpoint",
-            ));
+        if token
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("dpop "))
+        {
+            // An OAuth access token: checked once per request (its DPoP proof is single-use).
+            let auth = crate::oauth::verify_dpop_access(state, parts).await?;
+            parts.extensions.insert(auth.clone());
+            return Ok(auth);
         }
         verify_access(state, token)
     }

@@ -87,6 +87,35 @@ pub fn check_handle(state: &AppState, handle: &str) -> Result<String, ServiceErr
     Ok(h)
 }
 
+/// A handle on the user's own domain: valid, not under a reserved TLD, and resolving to
+/// `did` right now. Returns it normalized.
+async fn check_own_domain_handle(
+    state: &AppState,
+    did: &str,
+    handle: &str,
+) -> Result<String, ServiceError> {
+    let h = Handle::new(handle.trim().trim_start_matches('@'))
+        .map_err(|e| ServiceError::Named("InvalidHandle", format!("Invalid handle: {e}")))?;
+    if h.has_reserved_tld() {
+        return Err(ServiceError::Named(
+            "InvalidHandle",
+            format!("{h} ends in a reserved top-level domain and cannot be a handle"),
+        ));
+    }
+    match state.handles.resolve(h.as_str()).await {
+        Some(found) if found == did => Ok(h.as_str().to_string()),
+        Some(other) => Err(ServiceError::invalid(format!(
+            "{h} names {other}, not this account; set its _atproto TXT record (or \
+             /.well-known/atproto-did) to did={did}"
+        ))),
+        None => Err(ServiceError::invalid(format!(
+            "{h} does not resolve to this account: publish a DNS TXT record _atproto.{h} \
+             with the text did={did} (or serve {did} at https://{h}/.well-known/atproto-did), \
+             then try again"
+        ))),
+    }
+}
+
 fn check_email(email: &str) -> Result<String, ServiceError> {
     let e = email.trim();
     let ok = e.len() <= 254
@@ -454,7 +483,15 @@ pub async fn reset_password(
 
 /// Change the handle: a PLC update signed by the relay's rotation key, then `#identity`.
 pub async fn update_handle(state: &AppState, did: &str, handle: &str) -> Result<(), ServiceError> {
-    let handle = check_handle(state, handle)?;
+    let handle = match check_handle(state, handle) {
+        Ok(h) => h,
+        // Not under this server's domains: the user's own domain, which must already
+        // name this account (DNS TXT `_atproto` or `/.well-known/atproto-did`).
+        Err(ServiceError::Named("UnsupportedDomain", _)) => {
+            check_own_domain_handle(state, did, handle).await?
+        }
+        Err(e) => return Err(e),
+    };
     let h = handle.clone();
     let existing = state.db.read(move |c| accounts::by_handle(c, &h)).await?;
     if let Some(a) = existing {

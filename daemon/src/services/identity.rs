@@ -210,34 +210,17 @@ pub async fn service_token(
     Ok(jwt::sign_with_key(&key, "JWT", &claims))
 }
 
-/// Resolve a handle hosted elsewhere through `https://<handle>/.well-known/atproto-did`.
-/// (DNS TXT `_atproto` resolution is not done by this server.)
+/// Resolve a handle hosted elsewhere: DNS TXT `_atproto.<handle>`, then
+/// `https://<handle>/.well-known/atproto-did`.
 pub async fn resolve_external_handle(
     state: &AppState,
     handle: &str,
 ) -> Result<String, ServiceError> {
-    let url = format!("https://{handle}/.well-known/atproto-did");
-    let res = state
-        .http
-        .get(&url)
-        .timeout(Duration::from_secs(5))
-        .send()
+    state
+        .handles
+        .resolve(handle)
         .await
-        .map_err(|_| ServiceError::Named("HandleNotFound", "Unable to resolve handle".into()))?;
-    if !res.status().is_success() {
-        return Err(ServiceError::Named(
-            "HandleNotFound",
-            "Unable to resolve handle".into(),
-        ));
-    }
-    let text = res
-        .text()
-        .await
-        .map_err(|_| ServiceError::Named("HandleNotFound", "Unable to resolve handle".into()))?;
-    let did = text.trim();
-    pds::syntax::Did::new(did)
-        .map(|d| d.to_string())
-        .map_err(|_| ServiceError::Named("HandleNotFound", "Unable to resolve handle".into()))
+        .ok_or_else(|| ServiceError::Named("HandleNotFound", "Unable to resolve handle".into()))
 }
 
 /// Give an account a new signing key: publish it as `#atproto` with a PLC update signed

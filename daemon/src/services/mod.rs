@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod blob;
+pub mod handle_resolver;
 pub mod identity;
 pub mod invite;
 pub mod mail;

@@ -194,6 +194,16 @@ pub fn delete(conn: &Connection, did: &str) -> Result<(), DbError> {
     conn.execute("DELETE FROM refresh_token WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM app_password WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM email_token WHERE did = ?1", [did])?;
+    // OAuth: the account's sessions (with their spent refresh hashes), the apps it
+    // approved, its remembered sign-ins and any request it was signing in to.
+    conn.execute(
+        "DELETE FROM oauth_used_refresh WHERE token_id IN (SELECT id FROM oauth_token WHERE did = ?1)",
+        [did],
+    )?;
+    conn.execute("DELETE FROM oauth_token WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM oauth_authorization WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM oauth_device_account WHERE did = ?1", [did])?;
+    conn.execute("DELETE FROM oauth_request WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM account WHERE did = ?1", [did])?;
     Ok(())
 }

@@ -148,6 +148,72 @@ const MIGRATIONS: &[&str] = &[
         last_status TEXT
     );
     "#,
+    // 2: the OAuth authorization server (daemon/src/oauth). Times are RFC 3339 like the rest;
+    // tokens and codes are stored only as SHA-256 hashes.
+    r#"
+    CREATE TABLE oauth_request (
+        id          TEXT PRIMARY KEY,
+        client_id   TEXT NOT NULL,
+        client_auth TEXT NOT NULL,
+        parameters  TEXT NOT NULL,
+        dpop_jkt    TEXT NOT NULL,
+        device_id   TEXT,
+        did         TEXT,
+        code_hash   TEXT UNIQUE,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX oauth_request_expiry ON oauth_request (expires_at);
+
+    CREATE TABLE oauth_token (
+        id                 TEXT PRIMARY KEY,
+        did                TEXT NOT NULL,
+        client_id          TEXT NOT NULL,
+        client_auth        TEXT NOT NULL,
+        scope              TEXT NOT NULL,
+        dpop_jkt           TEXT NOT NULL,
+        device_id          TEXT,
+        code_hash          TEXT NOT NULL UNIQUE,
+        refresh_hash       TEXT UNIQUE,
+        created_at         TEXT NOT NULL,
+        refreshed_at       TEXT NOT NULL,
+        expires_at         TEXT NOT NULL,
+        session_expires_at TEXT
+    );
+    CREATE INDEX oauth_token_did ON oauth_token (did, client_id);
+    CREATE INDEX oauth_token_expiry ON oauth_token (expires_at);
+
+    CREATE TABLE oauth_used_refresh (
+        hash        TEXT PRIMARY KEY,
+        token_id    TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX oauth_used_refresh_token ON oauth_used_refresh (token_id);
+
+    CREATE TABLE oauth_replay (
+        key         TEXT PRIMARY KEY,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX oauth_replay_expiry ON oauth_replay (expires_at);
+
+    CREATE TABLE oauth_device_account (
+        device_id    TEXT NOT NULL,
+        did          TEXT NOT NULL,
+        signed_in_at TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        PRIMARY KEY (device_id, did)
+    );
+
+    CREATE TABLE oauth_authorization (
+        did          TEXT NOT NULL,
+        client_id    TEXT NOT NULL,
+        client_name  TEXT,
+        scope        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (did, client_id)
+    );
+    "#,
 ];
 
 /// Bring the schema up to date.

@@ -8,6 +8,8 @@
 //! pays for a whole group of concurrent writes. Work that must follow a successful
 //! commit (publishing firehose events) is queued with [`WriteTx::after_commit`].
 //! Reads run on blocking threads with pooled connections and never wait for writers.
+//! WAL checkpoints run on their own thread (PASSIVE, about once a second), never inside a
+//! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write.
 //! This module knows nothing about what the tables mean; see the sibling modules.
 
 use super::schema;
@@ -20,6 +22,8 @@ use tokio::sync::oneshot;
 const MAX_GROUP: usize = 256;
 /// Reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +117,9 @@ struct Inner {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Dropping the sender stops the checkpointer.
+    checkpoint_stop: Mutex<Option<mpsc::Sender<()>>>,
+    checkpoint_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -143,6 +150,22 @@ impl Db {
         .map_err(|e| open_err(e.to_string()))?;
         configure(&writer).map_err(|e| open_err(e.to_string()))?;
         schema::migrate(&mut writer).map_err(|e| open_err(e.to_string()))?;
+        // Checkpoints belong to the checkpointer thread, not to whichever commit crosses
+        // the threshold.
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| open_err(e.to_string()))?;
+        let checkpointer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        configure(&checkpointer).map_err(|e| open_err(e.to_string()))?;
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let checkpoint_handle = std::thread::Builder::new()
+            .name("pdsd-db-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, stop_rx))
+            .map_err(|e| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("pdsd-db-writer".into())
@@ -154,6 +177,8 @@ impl Db {
                 writer: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
                 writer_thread: Mutex::new(Some(handle)),
+                checkpoint_stop: Mutex::new(Some(stop_tx)),
+                checkpoint_thread: Mutex::new(Some(checkpoint_handle)),
             }),
         })
     }
@@ -239,6 +264,18 @@ impl Db {
 
     /// Stop the writer after the queued jobs ran, and wait for it.
     pub fn close(&self) {
+        if let Ok(mut s) = self.inner.checkpoint_stop.lock() {
+            s.take();
+        }
+        if let Some(h) = self
+            .inner
+            .checkpoint_thread
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take())
+        {
+            let _ = h.join();
+        }
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
@@ -253,6 +290,17 @@ impl Db {
         }
         if let Ok(mut r) = self.inner.readers.lock() {
             r.clear();
+        }
+    }
+}
+
+/// Copy committed WAL frames into the database file now and then, without blocking the
+/// writer (PASSIVE). The writer restarts the WAL from its beginning once a checkpoint has
+/// caught up and no reader still needs the old frames, so the file stays small.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
         }
     }
 }

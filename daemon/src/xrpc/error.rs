@@ -6,7 +6,7 @@
 //! with their cause and answered with a generic message, never with internals.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::borrow::Cow;
@@ -17,6 +17,9 @@ pub struct XrpcError {
     pub status: StatusCode,
     pub error: Cow<'static, str>,
     pub message: String,
+    /// Extra response headers (e.g. `WWW-Authenticate` and `DPoP-Nonce` on OAuth failures);
+    /// a Vec rather than a HeaderMap keeps the error small.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl XrpcError {
@@ -26,7 +29,13 @@ impl XrpcError {
             status,
             error: Cow::Borrowed(error),
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+    /// The same error with one more response header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
     /// 400 with a Lexicon-specific error name.
     pub fn named(error: &'static str, message: impl Into<String>) -> Self {
@@ -104,7 +113,11 @@ impl std::error::Error for XrpcError {}
 impl IntoResponse for XrpcError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.error, "message": self.message });
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        for (name, value) in self.headers {
+            res.headers_mut().append(name, value);
+        }
+        res
     }
 }
 

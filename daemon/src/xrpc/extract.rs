@@ -3,6 +3,7 @@
 //! A malformed request becomes 400 `InvalidRequest` with a message naming the problem.
 
 use super::error::XrpcError;
+use crate::context::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -27,24 +28,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 #[derive(Debug)]
 pub struct Input<T>(pub T);
 
-/// Largest JSON body accepted by [`Input`].
-pub const MAX_JSON_BODY: usize = 1024 * 1024;
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Input<T> {
     type Rejection = XrpcError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, XrpcError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, XrpcError> {
+        let max = state.config.limits.json_body_bytes;
         let ct = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let _ = state;
-        let body: Bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+        let body: Bytes = axum::body::to_bytes(req.into_body(), max)
             .await
             .map_err(|_| {
-                XrpcError::too_large(format!("request body is larger than {MAX_JSON_BODY} bytes"))
+                XrpcError::too_large(format!("request body is larger than {max} bytes"))
             })?;
         if !ct.starts_with("application/json") {
             if body.is_empty() {

@@ -216,7 +216,7 @@ pub fn methods() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// Every route of the public HTTP server.
 pub fn router(state: AppState) -> Router {
-    let mut r: Router<AppState> = Router::new();
+    let mut r: Router<AppState> = Router::new().merge(crate::oauth::router());
     for (nsid, route) in methods() {
         r = r.route(&format!("/xrpc/{nsid}"), route);
     }
@@ -241,5 +241,9 @@ pub fn router(state: AppState) -> Router {
             tower_http::cors::CorsLayer::permissive()
                 .max_age(std::time::Duration::from_secs(86400)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::oauth::dpop_nonce_layer,
+        ))
         .with_state(state)
 }

@@ -113,7 +113,11 @@ pub async fn handler(
         out = out.bearer_auth(token);
     }
     if parts.method == Method::POST {
-        let stream = body.into_data_stream().map_err(std::io::Error::other);
+        // The upstream service judges the body; we only stop runaway uploads.
+        let limit = state.config.limits.proxy_body_bytes;
+        let limited = http_body_util::Limited::new(body, limit);
+        let stream =
+            http_body_util::BodyExt::into_data_stream(limited).map_err(std::io::Error::other);
         out = out.body(reqwest::Body::wrap_stream(stream));
     }
     let res = out

@@ -18,7 +18,10 @@ pub async fn handler(
     Input(input): Input<In>,
 ) -> Result<(), XrpcError> {
     if !auth.is_privileged() {
-        return Err(XrpcError::invalid("app passwords cannot change the handle"));
+        return Err(XrpcError::invalid(format!(
+            "{} cannot change the handle",
+            auth.limited_kind()
+        )));
     }
     crate::services::account::update_handle(&state, &auth.did, &input.handle).await?;
     Ok(())

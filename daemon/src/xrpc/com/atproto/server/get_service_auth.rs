@@ -54,9 +54,10 @@ pub async fn handler(
             l.starts_with("com.atproto.server.") || l.starts_with("com.atproto.identity.")
         })
     {
-        return Err(XrpcError::invalid(
-            "app passwords cannot get tokens for account-management methods",
-        ));
+        return Err(XrpcError::invalid(format!(
+            "{} cannot get tokens for account-management methods",
+            auth.limited_kind()
+        )));
     }
     let token =
         crate::services::identity::service_token(&state, &auth.did, &p.aud, p.lxm.as_deref(), exp)

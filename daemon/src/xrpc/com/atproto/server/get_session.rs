@@ -1,4 +1,6 @@
-//! com.atproto.server.getSession: who the access token belongs to, with the DID document.
+//! com.atproto.server.getSession: who the access token belongs to, with the DID document;
+//! the email only for full sessions, privileged app passwords and OAuth apps granted
+//! `transition:email`.
 
 use crate::auth::AccessAuth;
 use crate::context::AppState;
@@ -14,6 +16,6 @@ pub async fn handler(
 ) -> Result<Json<Value>, XrpcError> {
     let account = find_account(&state, &auth.did).await?;
     Ok(Json(
-        super::session_json(&state, &account, auth.is_privileged()).await,
+        super::session_json(&state, &account, auth.may_read_email()).await,
     ))
 }
