@@ -98,4 +98,6 @@ pub struct GenerateArgs {
 pub enum GenerateWhat {
     Man,
     Completions,
+    /// The device API reference: api.md and openapi.json (docs/).
+    ApiDocs,
 }

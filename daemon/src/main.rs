@@ -16,6 +16,7 @@ mod server;
 mod services;
 mod store;
 mod tls;
+mod v1;
 mod xrpc;
 
 use clap::{CommandFactory, Parser};
@@ -51,6 +52,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match g.what {
                 GenerateWhat::Man => generate::man_pages(Cli::command(), &g.out)?,
                 GenerateWhat::Completions => generate::completions(Cli::command(), &g.out)?,
+                GenerateWhat::ApiDocs => v1::openapi::write_docs(&g.out)?,
             }
             Ok(())
         }

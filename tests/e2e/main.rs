@@ -3,6 +3,8 @@
 //! data folders, and check them from outside with HTTP, WebSockets and the `pds` library.
 
 mod ctl;
+mod device;
+mod device_support;
 mod durability;
 mod handles;
 mod identity;

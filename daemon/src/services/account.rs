@@ -6,12 +6,15 @@
 //! and its own rotation key last, signs it with its own rotation key, submits it to the
 //! PLC directory, and only then stores the account with its first (empty) commit and
 //! sequences `#identity`, `#account`, `#commit` and `#sync` in the same transaction.
+//! [`genesis`] is the ceremony alone (the device API's `POST /v1/dids` runs it ahead of
+//! the account); [`create_with`] takes such a DID, and a hook that runs inside the
+//! account's transaction (the mobile sign-up binds its device there).
 
 use super::ServiceError;
 use super::repo::{create_empty_repo, sequence_commit, sequence_sync, signing_key_label};
 use crate::context::AppState;
 use crate::firehose::sequencer::{self, Pending};
-use crate::store::{self, accounts, blobs as blob_store, repo as repo_store, sessions};
+use crate::store::{self, WriteTx, accounts, blobs as blob_store, repo as repo_store, sessions};
 use pds::crypto::{Curve, Keypair, PublicKey};
 use pds::identity::{AtprotoGenesis, SignedOp};
 use pds::syntax::{Did, Handle};
@@ -38,6 +41,77 @@ pub struct Created {
     pub did: String,
     pub handle: String,
     pub plc_op: SignedOp,
+}
+
+/// A DID whose genesis operation was submitted, with the signing key it names.
+#[derive(Debug)]
+pub struct PreparedDid {
+    pub did: String,
+    pub op: SignedOp,
+    pub signing_key: Keypair,
+}
+
+/// Work done inside the account-creation transaction, after the account row exists.
+pub type AfterInsert =
+    Box<dyn FnOnce(&mut WriteTx<'_>, &str) -> Result<(), ServiceError> + Send + 'static>;
+
+/// The rotation keys of a new DID: the user's key first, device keys next, this relay's
+/// key last (at most 5). Keys other than P-256 and secp256k1 are refused.
+pub fn rotation_keys(
+    state: &AppState,
+    user_key: Option<&str>,
+    device_keys: &[String],
+) -> Result<Vec<PublicKey>, ServiceError> {
+    let mut rotation: Vec<PublicKey> = Vec::new();
+    if let Some(k) = user_key {
+        rotation.push(
+            PublicKey::from_did_key(k)
+                .map_err(|e| ServiceError::Named("InvalidRequest", format!("recoveryKey: {e}")))?,
+        );
+    }
+    for k in device_keys {
+        rotation.push(
+            PublicKey::from_did_key(k)
+                .map_err(|e| ServiceError::Named("InvalidRequest", format!("device key: {e}")))?,
+        );
+    }
+    rotation.push(state.relay_rotation_key.public());
+    if rotation.len() > 5 {
+        return Err(ServiceError::invalid(
+            "at most 5 rotation keys fit in a DID",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if rotation.iter().any(|k| !seen.insert(k.to_did_key())) {
+        return Err(ServiceError::invalid(
+            "the same key appears twice among the rotation keys",
+        ));
+    }
+    Ok(rotation)
+}
+
+/// The ceremony alone: generate the account's signing key, build the genesis operation
+/// with `rotation` (as [`rotation_keys`] orders them), sign it with this relay's rotation
+/// key and submit it to the PLC directory.
+pub async fn genesis(
+    state: &AppState,
+    handle: &str,
+    rotation: Vec<PublicKey>,
+) -> Result<PreparedDid, ServiceError> {
+    let signing_key = Keypair::generate(Curve::Secp256k1);
+    let genesis = AtprotoGenesis {
+        rotation_keys: rotation,
+        signing_key: signing_key.public(),
+        handle: handle.to_string(),
+        pds_endpoint: state.public_url.clone(),
+    };
+    let (did, op) = genesis.sign(&state.relay_rotation_key)?;
+    super::identity::submit(state, &did, &op).await?;
+    Ok(PreparedDid {
+        did,
+        op,
+        signing_key,
+    })
 }
 
 impl std::fmt::Display for NewAccount {
@@ -137,6 +211,18 @@ fn check_email(email: &str) -> Result<String, ServiceError> {
 
 /// Run the DID ceremony and create the account.
 pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, ServiceError> {
+    create_with(state, input, None, None).await
+}
+
+/// Create the account; with `prepared`, for a DID whose genesis was already submitted
+/// (its rotation keys are then those of `prepared`, not of `input`). `after_insert` runs
+/// in the same transaction as the account row.
+pub async fn create_with(
+    state: &AppState,
+    input: NewAccount,
+    prepared: Option<PreparedDid>,
+    after_insert: Option<AfterInsert>,
+) -> Result<Created, ServiceError> {
     let handle = check_handle(state, &input.handle)?;
     let email = input.email.as_deref().map(check_email).transpose()?;
     if let Some(p) = &input.password
@@ -157,33 +243,25 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
     if state.config.tier(&tier).is_none() {
         return Err(ServiceError::invalid(format!("unknown tier {tier:?}")));
     }
-    // Rotation keys: user's key first, device keys, the relay's key last.
-    let mut rotation: Vec<PublicKey> = Vec::new();
-    if let Some(k) = &input.recovery_key {
-        rotation.push(
-            PublicKey::from_did_key(k)
-                .map_err(|e| ServiceError::Named("InvalidRequest", format!("recoveryKey: {e}")))?,
-        );
-    }
-    for k in &input.device_rotation_keys {
-        rotation.push(
-            PublicKey::from_did_key(k)
-                .map_err(|e| ServiceError::Named("InvalidRequest", format!("device key: {e}")))?,
-        );
-    }
-    rotation.push(state.relay_rotation_key.public());
-    if rotation.len() > 5 {
-        return Err(ServiceError::invalid(
-            "at most 5 rotation keys fit in a DID",
-        ));
-    }
+    let rotation = match &prepared {
+        Some(_) => Vec::new(),
+        None => rotation_keys(
+            state,
+            input.recovery_key.as_deref(),
+            &input.device_rotation_keys,
+        )?,
+    };
     {
         let (h, e) = (handle.clone(), email.clone());
+        let own_did = prepared.as_ref().map(|p| p.did.clone());
         let taken = state
             .db
             .read(move |c| -> Result<(bool, bool), store::DbError> {
+                // A DID made ahead of its account (POST /v1/dids) holds its handle.
+                let reserved = store::devices::pending_did_by_handle(c, &h, &store::now())?
+                    .is_some_and(|p| Some(&p.did) != own_did.as_ref());
                 Ok((
-                    accounts::by_handle(c, &h)?.is_some(),
+                    reserved || accounts::by_handle(c, &h)?.is_some(),
                     match &e {
                         Some(e) => accounts::by_email(c, e)?.is_some(),
                         None => false,
@@ -212,15 +290,15 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
         ),
         None => None,
     };
-    let signing_key = Keypair::generate(Curve::Secp256k1);
-    let genesis = AtprotoGenesis {
-        rotation_keys: rotation,
-        signing_key: signing_key.public(),
-        handle: handle.clone(),
-        pds_endpoint: state.public_url.clone(),
+    let PreparedDid {
+        did,
+        op,
+        signing_key,
+    } = match prepared {
+        Some(p) => p,
+        None => genesis(state, &handle, rotation).await?,
     };
-    let (did, op) = genesis.sign(&state.relay_rotation_key)?;
-    super::identity::submit(state, &did, &op).await?;
+    let signing_public = signing_key.public().to_did_key();
 
     let sealed = state
         .kek
@@ -257,6 +335,9 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
                 super::invite::spend(conn, code, &row.did)?;
             }
             accounts::insert(conn, &row)?;
+            if let Some(hook) = after_insert {
+                hook(tx, &row.did)?;
+            }
             let outcome = create_empty_repo(&st, tx, &did_typed, &signing_key)?;
             sequencer::append(
                 tx,
@@ -291,6 +372,7 @@ pub async fn create(state: &AppState, input: NewAccount) -> Result<Created, Serv
         did,
         handle,
         plc_op: op,
+        signing_key: signing_public,
     })
 }
 

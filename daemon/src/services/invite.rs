@@ -68,6 +68,17 @@ pub async fn create(
 
 /// Spend one use of `code` for `did` (inside the account-creation transaction).
 pub fn spend(conn: &Connection, code: &str, did: &str) -> Result<(), ServiceError> {
+    check_available(conn, code)?;
+    conn.execute(
+        "INSERT INTO invite_code_use (code, used_by, used_at) VALUES (?1, ?2, ?3)",
+        params![code, did, crate::store::now()],
+    )
+    .map_err(crate::store::DbError::from)?;
+    Ok(())
+}
+
+/// Whether `code` has a use left, without spending it (`POST /v1/dids` checks early).
+pub fn check_available(conn: &Connection, code: &str) -> Result<(), ServiceError> {
     let row: Option<(i64, i64)> = conn
         .query_row(
             "SELECT available, disabled FROM invite_code WHERE code = ?1",
@@ -84,14 +95,7 @@ pub fn spend(conn: &Connection, code: &str, did: &str) -> Result<(), ServiceErro
         )
         .map_err(crate::store::DbError::from)?;
     match row {
-        Some((available, 0)) if used < available => {
-            conn.execute(
-                "INSERT INTO invite_code_use (code, used_by, used_at) VALUES (?1, ?2, ?3)",
-                params![code, did, crate::store::now()],
-            )
-            .map_err(crate::store::DbError::from)?;
-            Ok(())
-        }
+        Some((available, 0)) if used < available => Ok(()),
         _ => Err(ServiceError::Named(
             "InvalidInviteCode",
             "Provided invite code not available".into(),

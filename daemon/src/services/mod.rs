@@ -7,12 +7,16 @@
 
 pub mod account;
 pub mod blob;
+pub mod desktop;
+pub mod device;
 pub mod handle_resolver;
 pub mod identity;
 pub mod invite;
 pub mod mail;
 pub mod migrate;
+pub mod relay_keys;
 pub mod repo;
+pub mod rotation;
 pub mod session;
 
 use crate::store::DbError;

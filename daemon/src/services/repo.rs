@@ -138,6 +138,8 @@ pub fn commit_in_tx(
     let account = accounts::by_did(conn, did.as_str())?
         .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
     require_active(&account)?;
+    // Desktop-enrolled mode: no relay-built commits while the repo-host desktop is offline.
+    super::device::require_relay_writable(state, conn, did.as_str())?;
     let head = repo_store::head(conn, did.as_str())?
         .ok_or_else(|| ServiceError::RepoNotFound(did.to_string()))?;
     for w in writes {
@@ -182,7 +184,8 @@ pub fn commit_in_tx(
     })
 }
 
-fn check_blobs(
+/// Refuse records that reference blobs the account never uploaded.
+pub fn check_blobs(
     conn: &rusqlite::Connection,
     did: &str,
     blobs: &[BlobRef],

@@ -1,9 +1,10 @@
 //! Storage adapters of pdsd. SQLite ([`sqlite`]) is the embedded default; each sibling
 //! module holds the queries of one area, and nothing outside `store/` writes SQL.
 //!
-//! - [`sqlite`] — the database handle, group-committing writer thread and reader pool
-//! - [`schema`] — migrations
-//! - [`accounts`], [`repo`], [`blobs`], [`sessions`] — queries by area
+//! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
+//! - [`schema`]: migrations
+//! - [`accounts`], [`repo`], [`blobs`], [`sessions`]: queries by area
+//! - [`devices`]: the device API's devices, repo host, nonces, relay keys, pending DIDs
 //! - [`stats`]: server-wide counts for `pdsctl status`
 
 pub mod schema;
@@ -14,6 +15,7 @@ pub use sqlite::{Db, DbError, WriteTx};
 
 pub mod accounts;
 pub mod blobs;
+pub mod devices;
 pub mod repo;
 
 pub mod sessions;

@@ -214,6 +214,63 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (did, client_id)
     );
     "#,
+    // 3: the device API (/v1): enrolled devices, the repo-host desktop, single-use nonces of
+    // device tokens, the history of each account's relay signing keys, and DIDs made ahead
+    // of their accounts (web flow).
+    r#"
+    CREATE TABLE device (
+        id              TEXT PRIMARY KEY,
+        did             TEXT NOT NULL REFERENCES account(did) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        platform        TEXT NOT NULL,
+        public_key      TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        pairing_code    TEXT,
+        created_at      TEXT NOT NULL,
+        approved_at     TEXT,
+        approved_by     TEXT,
+        removed_at      TEXT,
+        last_seen_at    TEXT,
+        signed_off_at   TEXT,
+        firehose_cursor INTEGER
+    );
+    CREATE INDEX device_did ON device (did, status);
+    CREATE UNIQUE INDEX device_live_key ON device (public_key) WHERE status <> 'removed';
+
+    CREATE TABLE repo_host (
+        did        TEXT PRIMARY KEY REFERENCES account(did) ON DELETE CASCADE,
+        device_id  TEXT NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+        since      TEXT NOT NULL
+    );
+
+    CREATE TABLE device_nonce (
+        nonce       TEXT PRIMARY KEY,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX device_nonce_expiry ON device_nonce (expires_at);
+
+    CREATE TABLE relay_signing_key (
+        did         TEXT NOT NULL REFERENCES account(did) ON DELETE CASCADE,
+        key_id      TEXT NOT NULL,
+        public_key  TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        sealed      BLOB,
+        created_at  TEXT NOT NULL,
+        retired_at  TEXT,
+        revoked_at  TEXT,
+        PRIMARY KEY (did, key_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE pending_did (
+        did          TEXT PRIMARY KEY,
+        handle       TEXT NOT NULL,
+        signing_key  BLOB NOT NULL,
+        operation    TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL
+    );
+    CREATE INDEX pending_did_handle ON pending_did (handle);
+    "#,
 ];
 
 /// Bring the schema up to date.

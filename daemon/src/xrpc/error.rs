@@ -154,6 +154,19 @@ impl From<crate::services::ServiceError> for XrpcError {
             S::Named("AccountTakedown", m) => {
                 XrpcError::new(StatusCode::UNAUTHORIZED, "AccountTakedown", m)
             }
+            // The device API's names that are not 400 (see docs/api.md).
+            S::Named(name @ ("DeviceNotFound" | "KeyNotFound" | "DidNotFound"), m) => {
+                XrpcError::new(StatusCode::NOT_FOUND, name, m)
+            }
+            S::Named(
+                name @ ("StaleCommit" | "StaleOperation" | "RotationInProgress" | "DeviceKeyInUse"),
+                m,
+            ) => XrpcError::new(StatusCode::CONFLICT, name, m),
+            S::Named(
+                name @ ("NotRepoHost" | "DeviceLimitReached" | "TierLimitExceeded"
+                | "DevicePending"),
+                m,
+            ) => XrpcError::new(StatusCode::FORBIDDEN, name, m),
             S::Named(name, m) => XrpcError::named(name, m),
             S::AuthenticationRequired(m) => {
                 XrpcError::new(StatusCode::UNAUTHORIZED, "AuthenticationRequired", m)

@@ -229,6 +229,8 @@ pub fn router(state: AppState) -> Router {
         .max(state.config.tiers.business.blob_max_bytes)
         .max(state.config.limits.import_bytes as u64) as usize;
     r.route("/xrpc/{nsid}", axum::routing::any(proxy::handler))
+        // The device API (/v1), built from its own route table.
+        .merge(crate::v1::router())
         .route("/xrpc/_health", get(well_known::health))
         .route("/.well-known/atproto-did", get(well_known::atproto_did))
         .route("/.well-known/did.json", get(well_known::did_json))
