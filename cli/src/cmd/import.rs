@@ -34,7 +34,7 @@ pub struct ImportArgs {
     /// The user's rotation-key file (from `account create --generate-recovery-key`), to
     /// sign the PLC update that moves the DID to this pdsd. Needed when this pdsd does not
     /// host the DID yet.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "rotation-key", value_name = "FILE")]
     pub recovery_key: Option<PathBuf>,
     /// Host the account under this handle instead of the exported one.
     #[arg(long, value_name = "HANDLE")]

@@ -155,7 +155,6 @@ pub fn sign_with_key<C: Serialize>(key: &pds::crypto::Keypair, typ: &str, claims
 }
 
 /// Verify a token signed by `key` (its curve must match `alg`) and return the claims.
-#[cfg(test)]
 pub fn verify_with_key<C: DeserializeOwned>(
     key: &pds::crypto::PublicKey,
     token: &str,

@@ -41,6 +41,8 @@ pub struct Created {
     pub did: String,
     pub handle: String,
     pub plc_op: SignedOp,
+    /// The account's signing key (`did:key`).
+    pub signing_key: String,
 }
 
 /// A DID whose genesis operation was submitted, with the signing key it names.
