@@ -51,6 +51,49 @@ pub struct GlobalArgs {
     /// Never prompt: fail instead of asking (for scripts).
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
+    /// The relay (a pdsd's public URL) for device commands: backup, recover, transfer
+    /// (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket.
+    #[arg(
+        long,
+        env = "PDSCTL_RELAY",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub relay: Option<String>,
+    /// The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL).
+    /// Default: the one the local pdsd uses, else https://plc.directory.
+    #[arg(
+        long,
+        env = "PDSCTL_PLC_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub plc_url: Option<String>,
+    /// pdsctl's own data folder: this machine's device keys and, without an OS keychain,
+    /// Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder,
+    /// e.g. ~/.local/share/pdsctl).
+    #[arg(
+        long,
+        env = "PDSCTL_DATA_DIR",
+        hide_env_values = true,
+        global = true,
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
+    /// Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl
+    /// was built with it and one answers, else a 0600 file in the data folder), `os`, or
+    /// `file` (`none` means the same: no OS keychain).
+    #[arg(
+        long,
+        env = "PDSCTL_KEYCHAIN",
+        global = true,
+        value_name = "WHERE",
+        default_value = "auto",
+        value_parser = ["auto", "os", "file", "none"]
+    )]
+    pub keychain: String,
 }
 
 /// The commands.
@@ -75,6 +118,16 @@ pub enum Command {
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.
     Import(cmd::import::ImportArgs),
+    /// Shamir backup of the account's rotation key: 2 of 3 shares (this machine's
+    /// keychain, the relay's escrow, a printed recovery sheet).
+    #[command(subcommand)]
+    Backup(cmd::backup::BackupCommand),
+    /// Take back an account with two of its three shares: prove the rotation key to the
+    /// relay and enrol this machine, or move the DID to a new pdsd when the relay is gone.
+    Recover(cmd::recover::RecoverArgs),
+    /// Move to a new device with a short code (and hand the repo-host lease over).
+    #[command(subcommand)]
+    Transfer(cmd::transfer::TransferCommand),
     /// Write man pages or shell completions (keeps man/ and completions/ current).
     #[command(hide = true)]
     Generate(cmd::generate::GenerateArgs),

@@ -22,6 +22,16 @@ pub enum CliError {
         what: String,
         source: std::io::Error,
     },
+    /// The relay (a pdsd over HTTP) answered with an error.
+    #[error("{message}")]
+    Relay {
+        status: u16,
+        name: String,
+        message: String,
+    },
+    /// The relay could not be reached.
+    #[error("cannot reach the relay at {url}: {message}")]
+    Unreachable { url: String, message: String },
 }
 
 impl CliError {
@@ -47,6 +57,8 @@ impl CliError {
             CliError::NeedsAnswer(_) => "NeedsAnswer",
             CliError::Failed(_) => "Failed",
             CliError::Io { .. } => "IoError",
+            CliError::Relay { name, .. } => name,
+            CliError::Unreachable { .. } => "RelayUnreachable",
         }
     }
 }

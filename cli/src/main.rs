@@ -8,12 +8,18 @@ mod cli;
 mod client;
 mod cmd;
 mod ctx;
+mod device;
 mod error;
 mod export_dir;
 #[path = "../../daemon/src/generate.rs"]
 mod generate;
+mod keychain;
 mod keyfile;
+mod plc;
 mod plc_sign;
+mod relay;
+mod shares;
+mod sheet;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -47,6 +53,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         client: client::Client::new(socket),
         json: cli.global.json,
         yes: cli.global.yes,
+        relay: cli.global.relay.clone(),
+        plc_url: cli.global.plc_url.clone(),
+        data_dir: cli
+            .global
+            .data_dir
+            .clone()
+            .unwrap_or_else(ctx::default_data_dir),
+        keychain: keychain::Mode::parse(&cli.global.keychain),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -13,17 +13,53 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Instant;
 
-/// One pdsctl "machine": its own data folder (keychain fallback, device keys).
+/// One pdsctl "machine": its own data folder (keychain fallback, device keys), and
+/// optionally the relay and PLC directory its device commands use.
 pub struct Machine {
     pub home: tempfile::TempDir,
+    pub relay: Option<String>,
+    pub plc: Option<String>,
 }
 
 impl Machine {
     pub fn new() -> Machine {
         Machine {
             home: tempfile::tempdir().expect("tempdir"),
+            relay: None,
+            plc: None,
         }
+    }
+
+    /// A machine whose device commands talk to `relay` and check keys at `plc`, with no
+    /// local pdsd (so it is another host than the relay's).
+    pub fn device_of(relay: &str, plc: &str) -> Machine {
+        Machine {
+            home: tempfile::tempdir().expect("tempdir"),
+            relay: Some(relay.to_string()),
+            plc: Some(plc.to_string()),
+        }
+    }
+
+    /// The file where Share 1 of `did` lives on this machine (no OS keychain).
+    pub fn keychain_file(&self, did: &str) -> PathBuf {
+        let safe: String = did
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        self.data_dir()
+            .join("keychain")
+            .join(format!("{safe}.share"))
+    }
+
+    /// This machine's device file for `did`.
+    pub fn device_file(&self, did: &str) -> PathBuf {
+        let safe: String = did
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        self.data_dir().join("devices").join(format!("{safe}.json"))
     }
 
     /// pdsctl's data folder on this machine.
@@ -39,10 +75,20 @@ impl Machine {
         }
         c.args(args)
             .env_remove("PDSCTL_SOCKET")
+            .env_remove("PDSCTL_RELAY")
+            .env_remove("PDSCTL_PLC_URL")
+            .env_remove("PDSD_DATA_DIR")
             .env("PDSCTL_DATA_DIR", self.data_dir())
             .env("PDSCTL_KEYCHAIN", "none")
             .env("HOME", self.home.path())
+            .env("XDG_DATA_HOME", self.home.path().join("xdg"))
             .stdin(Stdio::null());
+        if let Some(r) = &self.relay {
+            c.env("PDSCTL_RELAY", r);
+        }
+        if let Some(p) = &self.plc {
+            c.env("PDSCTL_PLC_URL", p);
+        }
         c
     }
 
@@ -113,6 +159,15 @@ pub fn plc_host() -> (Pdsd, String) {
         .clone()
         .expect("the dev pdsd serves a PLC directory");
     (host, url)
+}
+
+/// The public URL a pdsd names itself by (what DID documents and QR payloads carry).
+pub fn public_url(p: &Pdsd) -> String {
+    Machine::new().json(Some(&p.socket()), &["status"])["listen"]["public_url"]
+        .as_str()
+        .expect("public url")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// `pdsd --dev` that uses the PLC directory at `plc`.
@@ -314,4 +369,145 @@ pub fn assert_same_data(before: &Snapshot, after: &Snapshot) {
         "blob CIDs"
     );
     assert!(after.blobs == before.blobs, "blob bytes differ");
+}
+
+/// Check that the latest operation of `did` was signed by `user_key`, the first of the
+/// keys of the operation before it, and that it names `pds`.
+pub fn assert_moved_by_user(plc: &str, did: &str, user_key: &str, pds: &str) {
+    let (entries, state) = audit_log(plc, did);
+    assert!(entries.len() >= 2, "genesis and the move: {entries:?}");
+    let last = &entries[entries.len() - 1];
+    let before = &entries[entries.len() - 2];
+    let signer = last
+        .operation
+        .verify(&before.operation.op.rotation_keys())
+        .expect("the move verifies");
+    assert_eq!(
+        before.operation.op.rotation_keys().get(signer),
+        Some(&user_key.to_string()),
+        "the move is signed by the user's key"
+    );
+    let data = state.data().expect("live DID");
+    assert_eq!(data.rotation_keys.first(), Some(&user_key.to_string()));
+    let doc = state.document().expect("document");
+    assert_eq!(doc.pds_endpoint().expect("pds").trim_end_matches('/'), pds);
+}
+
+/// The text a reader sees in an HTML page: tags dropped, entities decoded, white space
+/// collapsed. Enough for the recovery sheet, which has no script and no comments.
+pub fn html_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut skip: Option<&str> = None;
+    let lower = html.to_ascii_lowercase();
+    let lower = lower.as_bytes();
+    let mut i = 0;
+    let bytes = html.as_bytes();
+    while i < bytes.len() {
+        if let Some(end) = skip {
+            if lower[i..].starts_with(end.as_bytes()) {
+                skip = None;
+                i += end.len();
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        let c = bytes[i];
+        if !in_tag && c == b'<' {
+            if lower[i..].starts_with(b"<style>") || lower[i..].starts_with(b"<style ") {
+                skip = Some("</style>");
+                continue;
+            }
+            if lower[i..].starts_with(b"<head>") || lower[i..].starts_with(b"<head ") {
+                skip = Some("</head>");
+                continue;
+            }
+            in_tag = true;
+            out.push(' ');
+        } else if in_tag && c == b'>' {
+            in_tag = false;
+        } else if !in_tag {
+            // Text is copied a whole character at a time (i is then on a boundary).
+            let ch = html.get(i..).and_then(|r| r.chars().next()).unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        i += 1;
+    }
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The 24 words of a plain-text recovery sheet, in order (the numbered grid).
+pub fn sheet_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for line in text.lines() {
+        let tokens: Vec<&str> = line.split_whitespace().collect();
+        let mut i = 0;
+        while i + 1 < tokens.len() {
+            if let Some(n) = tokens[i].strip_suffix('.')
+                && n.parse::<usize>().is_ok_and(|n| n == words.len() + 1)
+            {
+                words.push(tokens[i + 1].to_string());
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    words
+}
+
+/// Time a step of a long test, for the log.
+pub fn step(t0: Instant, what: &str) {
+    eprintln!("[{:>6.2}s] {what}", t0.elapsed().as_secs_f64());
+}
+
+/// Render an HTML file to PDF with headless Chromium, when it is installed (None when
+/// it is not, or it fails to start: the text checks stand on their own).
+pub fn print_to_pdf(html: &Path) -> Option<Vec<u8>> {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })?;
+    let out = html.with_extension("pdf");
+    let status = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", html.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    std::fs::read(&out).ok()
+}
+
+/// The number of pages of a PDF (its `/Type /Page` objects).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && w[needle.len()] != b's')
+        .count()
 }

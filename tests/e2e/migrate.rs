@@ -6,8 +6,8 @@
 //! is created or signed.
 
 use crate::ctl::{
-    Machine, assert_same_data, audit_log, create_account, fill, login, message, path_str,
-    pdsd_with_plc, plc_host, resolve, snapshot,
+    Machine, assert_moved_by_user, assert_same_data, audit_log, create_account, fill, login,
+    message, path_str, pdsd_with_plc, plc_host, resolve, snapshot,
 };
 use pds::crypto::{Curve, Keypair};
 use std::process::Command;
@@ -17,28 +17,6 @@ fn key_file_did(path: &std::path::Path) -> String {
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).expect("key file")).expect("json");
     doc["did_key"].as_str().expect("did_key").to_string()
-}
-
-/// Check that the latest operation of `did` was signed by `user_key`, the first of the
-/// keys of the operation before it, and that it names `pds`.
-fn assert_moved_by_user(plc: &str, did: &str, user_key: &str, pds: &str) {
-    let (entries, state) = audit_log(plc, did);
-    assert!(entries.len() >= 2, "genesis and the move: {entries:?}");
-    let last = &entries[entries.len() - 1];
-    let before = &entries[entries.len() - 2];
-    let signer = last
-        .operation
-        .verify(&before.operation.op.rotation_keys())
-        .expect("the move verifies");
-    assert_eq!(
-        before.operation.op.rotation_keys().get(signer),
-        Some(&user_key.to_string()),
-        "the move is signed by the user's key"
-    );
-    let data = state.data().expect("live DID");
-    assert_eq!(data.rotation_keys.first(), Some(&user_key.to_string()));
-    let doc = state.document().expect("document");
-    assert_eq!(doc.pds_endpoint().expect("pds").trim_end_matches('/'), pds);
 }
 
 #[test]

@@ -4,13 +4,16 @@
 //! `daemon/src/admin/invite.rs`).
 
 pub mod account;
+pub mod backup;
 pub mod did;
 pub mod export;
 pub mod generate;
 pub mod import;
 pub mod invite;
 pub mod oauth;
+pub mod recover;
 pub mod status;
+pub mod transfer;
 
 use crate::cli::Command;
 use crate::ctx::Ctx;
@@ -26,6 +29,9 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Oauth(c) => oauth::run(c, ctx).await,
         Command::Export(a) => export::run(a, ctx).await,
         Command::Import(a) => import::run(a, ctx).await,
+        Command::Backup(c) => backup::run(c, ctx).await,
+        Command::Recover(a) => recover::run(a, ctx).await,
+        Command::Transfer(c) => transfer::run(c, ctx).await,
         // Rendered before a client exists (it needs no daemon); see main.
         Command::Generate(_) => Err(CliError::Usage("generate runs without a daemon".into())),
     }

@@ -58,10 +58,19 @@ fn basic(headers: &HeaderMap) -> Result<(String, Zeroizing<String>), XrpcError> 
     );
     let text = std::str::from_utf8(&decoded)
         .map_err(|_| password_required("the Basic credentials are not UTF-8"))?;
-    let (id, password) = text
-        .split_once(':')
+    let (id, password) = split_credentials(text)
         .ok_or_else(|| password_required("the Basic credentials are not identifier:password"))?;
     Ok((id.to_string(), Zeroizing::new(password.to_string())))
+}
+
+/// `identifier:password`, where a did:plc identifier keeps its own two colons (HTTP
+/// Basic user names have none, so a did:plc is read whole first).
+fn split_credentials(text: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = text.strip_prefix("did:plc:") {
+        let (id, password) = rest.split_once(':')?;
+        return Some((&text[..8 + id.len()], password));
+    }
+    text.split_once(':')
 }
 
 async fn handler(
@@ -147,5 +156,23 @@ pub fn route() -> Route {
             err(401, "AccountTakedown", "the account was taken down"),
         ],
         handler: axum::routing::get(handler),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_credentials;
+
+    #[test]
+    fn a_did_plc_keeps_its_colons() {
+        assert_eq!(
+            split_credentials("did:plc:abc:pass:word"),
+            Some(("did:plc:abc", "pass:word"))
+        );
+        assert_eq!(
+            split_credentials("alice.test:pass:word"),
+            Some(("alice.test", "pass:word"))
+        );
+        assert_eq!(split_credentials("no-colon"), None);
     }
 }
