@@ -19,6 +19,9 @@ _pdsctl() {
             pdsctl,account)
                 cmd="pdsctl__subcmd__account"
                 ;;
+            pdsctl,backup)
+                cmd="pdsctl__subcmd__backup"
+                ;;
             pdsctl,did)
                 cmd="pdsctl__subcmd__did"
                 ;;
@@ -40,8 +43,14 @@ _pdsctl() {
             pdsctl,oauth)
                 cmd="pdsctl__subcmd__oauth"
                 ;;
+            pdsctl,recover)
+                cmd="pdsctl__subcmd__recover"
+                ;;
             pdsctl,status)
                 cmd="pdsctl__subcmd__status"
+                ;;
+            pdsctl,transfer)
+                cmd="pdsctl__subcmd__transfer"
                 ;;
             pdsctl__subcmd__account,activate)
                 cmd="pdsctl__subcmd__account__subcmd__activate"
@@ -103,6 +112,36 @@ _pdsctl() {
             pdsctl__subcmd__account__subcmd__help,untakedown)
                 cmd="pdsctl__subcmd__account__subcmd__help__subcmd__untakedown"
                 ;;
+            pdsctl__subcmd__backup,create)
+                cmd="pdsctl__subcmd__backup__subcmd__create"
+                ;;
+            pdsctl__subcmd__backup,help)
+                cmd="pdsctl__subcmd__backup__subcmd__help"
+                ;;
+            pdsctl__subcmd__backup,log)
+                cmd="pdsctl__subcmd__backup__subcmd__log"
+                ;;
+            pdsctl__subcmd__backup,rotate)
+                cmd="pdsctl__subcmd__backup__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__backup,status)
+                cmd="pdsctl__subcmd__backup__subcmd__status"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,create)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__create"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,help)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,log)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__log"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,rotate)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,status)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__status"
+                ;;
             pdsctl__subcmd__did,help)
                 cmd="pdsctl__subcmd__did__subcmd__help"
                 ;;
@@ -123,6 +162,9 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help,account)
                 cmd="pdsctl__subcmd__help__subcmd__account"
+                ;;
+            pdsctl__subcmd__help,backup)
+                cmd="pdsctl__subcmd__help__subcmd__backup"
                 ;;
             pdsctl__subcmd__help,did)
                 cmd="pdsctl__subcmd__help__subcmd__did"
@@ -145,8 +187,14 @@ _pdsctl() {
             pdsctl__subcmd__help,oauth)
                 cmd="pdsctl__subcmd__help__subcmd__oauth"
                 ;;
+            pdsctl__subcmd__help,recover)
+                cmd="pdsctl__subcmd__help__subcmd__recover"
+                ;;
             pdsctl__subcmd__help,status)
                 cmd="pdsctl__subcmd__help__subcmd__status"
+                ;;
+            pdsctl__subcmd__help,transfer)
+                cmd="pdsctl__subcmd__help__subcmd__transfer"
                 ;;
             pdsctl__subcmd__help__subcmd__account,activate)
                 cmd="pdsctl__subcmd__help__subcmd__account__subcmd__activate"
@@ -175,6 +223,18 @@ _pdsctl() {
             pdsctl__subcmd__help__subcmd__account,untakedown)
                 cmd="pdsctl__subcmd__help__subcmd__account__subcmd__untakedown"
                 ;;
+            pdsctl__subcmd__help__subcmd__backup,create)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__create"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,log)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__log"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,rotate)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,status)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__status"
+                ;;
             pdsctl__subcmd__help__subcmd__did,rotate-signing-key)
                 cmd="pdsctl__subcmd__help__subcmd__did__subcmd__rotate__subcmd__signing__subcmd__key"
                 ;;
@@ -189,6 +249,15 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help__subcmd__oauth,revoke)
                 cmd="pdsctl__subcmd__help__subcmd__oauth__subcmd__revoke"
+                ;;
+            pdsctl__subcmd__help__subcmd__transfer,accept)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__accept"
+                ;;
+            pdsctl__subcmd__help__subcmd__transfer,complete)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__complete"
+                ;;
+            pdsctl__subcmd__help__subcmd__transfer,initiate)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__initiate"
                 ;;
             pdsctl__subcmd__invite,create)
                 cmd="pdsctl__subcmd__invite__subcmd__create"
@@ -220,6 +289,30 @@ _pdsctl() {
             pdsctl__subcmd__oauth__subcmd__help,revoke)
                 cmd="pdsctl__subcmd__oauth__subcmd__help__subcmd__revoke"
                 ;;
+            pdsctl__subcmd__transfer,accept)
+                cmd="pdsctl__subcmd__transfer__subcmd__accept"
+                ;;
+            pdsctl__subcmd__transfer,complete)
+                cmd="pdsctl__subcmd__transfer__subcmd__complete"
+                ;;
+            pdsctl__subcmd__transfer,help)
+                cmd="pdsctl__subcmd__transfer__subcmd__help"
+                ;;
+            pdsctl__subcmd__transfer,initiate)
+                cmd="pdsctl__subcmd__transfer__subcmd__initiate"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,accept)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__accept"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,complete)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__complete"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,help)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,initiate)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__initiate"
+                ;;
             *)
                 ;;
         esac
@@ -227,7 +320,7 @@ _pdsctl() {
 
     case "${cmd}" in
         pdsctl)
-            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth export import generate help"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version status account invite did oauth export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +328,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -245,7 +354,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account)
-            opts="-y -h -V --socket --json --yes --help --version create list show deactivate activate delete reset-password takedown untakedown help"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create list show deactivate activate delete reset-password takedown untakedown help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +362,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -263,7 +388,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__activate)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +396,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -281,7 +422,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__create)
-            opts="-y -h -V --handle --email --password-file --recovery-key --generate-recovery-key --curve --socket --json --yes --help --version"
+            opts="-y -h -V --handle --email --password-file --recovery-key --generate-recovery-key --curve --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +456,22 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -323,7 +480,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__deactivate)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +488,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -341,7 +514,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__delete)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +522,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -513,7 +702,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__list)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +710,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -531,7 +736,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__reset__subcmd__password)
-            opts="-y -h -V --password-file --socket --json --yes --help --version"
+            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,6 +750,22 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -553,7 +774,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__show)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,6 +782,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -571,7 +808,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__takedown)
-            opts="-y -h -V --reference --socket --json --yes --help --version"
+            opts="-y -h -V --reference --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,6 +822,22 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -593,7 +846,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__untakedown)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,6 +854,332 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup)
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create status log rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__create)
+            opts="-y -h -V --share3 --sheet-out --share1-out --curve --key --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share3)
+                    COMPREPLY=($(compgen -W "sheet file" -- "${cur}"))
+                    return 0
+                    ;;
+                --sheet-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share1-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --curve)
+                    COMPREPLY=($(compgen -W "secp256k1 p256" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help)
+            opts="create status log rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__log)
+            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__rotate)
+            opts="-y -h -V --share --words --words-file --share3 --sheet-out --share1-out --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share3)
+                    COMPREPLY=($(compgen -W "sheet file" -- "${cur}"))
+                    return 0
+                    ;;
+                --sheet-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share1-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__status)
+            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -611,7 +1190,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did)
-            opts="-y -h -V --socket --json --yes --help --version show rotate-signing-key help"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version show rotate-signing-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +1198,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -685,7 +1280,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did__subcmd__rotate__subcmd__signing__subcmd__key)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +1288,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -703,7 +1314,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did__subcmd__show)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -711,6 +1322,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -721,7 +1348,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__export)
-            opts="-y -h -V --out --socket --json --yes --help --version"
+            opts="-y -h -V --out --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,6 +1360,22 @@ _pdsctl() {
                     ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -743,7 +1386,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__generate)
-            opts="-y -h -V --out --socket --json --yes --help --version man completions"
+            opts="-y -h -V --out --socket --json --yes --relay --plc-url --data-dir --keychain --help --version man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +1400,22 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -765,7 +1424,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help)
-            opts="status account invite did oauth export import generate help"
+            opts="status account invite did oauth export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1564,76 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help__subcmd__account__subcmd__untakedown)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup)
+            opts="create status log rotate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1086,6 +1815,20 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1100,15 +1843,103 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__help__subcmd__transfer)
+            opts="initiate accept complete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__initiate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__import)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --recovery-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotation-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1119,7 +1950,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__invite)
-            opts="-y -h -V --socket --json --yes --help --version create help"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,6 +1958,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1137,7 +1984,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__invite__subcmd__create)
-            opts="-y -h -V --uses --count --for-account --socket --json --yes --help --version"
+            opts="-y -h -V --uses --count --for-account --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1157,6 +2004,22 @@ _pdsctl() {
                     ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1209,7 +2072,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth)
-            opts="-y -h -V --socket --json --yes --help --version list revoke help"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version list revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1217,6 +2080,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1283,7 +2162,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth__subcmd__list)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1291,6 +2170,22 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1301,7 +2196,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth__subcmd__revoke)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,6 +2204,88 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__recover)
+            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-export)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1319,7 +2296,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__status)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1327,6 +2304,236 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer)
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version initiate accept complete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__accept)
+            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__complete)
+            opts="-y -h -V --remove-old --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help)
+            opts="initiate accept complete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__initiate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__initiate)
+            opts="-y -h -V --no-qr --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)

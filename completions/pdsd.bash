@@ -236,7 +236,7 @@ _pdsd() {
             return 0
             ;;
         pdsd__subcmd__generate)
-            opts="-c -h --out --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help man completions"
+            opts="-c -h --out --dev --config --data-dir --listen --plc-url --socket --plc-listen --hostname --help man completions api-docs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -68,7 +68,7 @@ complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l socket -d 'Admin 
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l plc-listen -d 'Where the built-in PLC directory of --dev listens (default 127.0.0.1:2584)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l hostname -d 'Public hostname (e.g. pds.example.com)' -r
 complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -l dev -d 'Development mode: loopback, handles under .test, no invites, a built-in PLC directory'
-complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c pdsd -n "__fish_pdsd_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsd -n "__fish_pdsd_using_subcommand help; and not __fish_seen_subcommand_from config generate help" -f -a "config" -d 'Inspect the configuration'
 complete -c pdsd -n "__fish_pdsd_using_subcommand help; and not __fish_seen_subcommand_from config generate help" -f -a "generate" -d 'Write man pages or shell completions (used to keep man/ and completions/ current)'
 complete -c pdsd -n "__fish_pdsd_using_subcommand help; and not __fish_seen_subcommand_from config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
