@@ -600,7 +600,7 @@ pub async fn heartbeat(
     sleeping: bool,
 ) -> Result<DeviceRow, ServiceError> {
     let id = device.id.clone();
-    Ok(state
+    state
         .db
         .write(move |tx| -> Result<DeviceRow, ServiceError> {
             let now = store::now();
@@ -611,7 +611,7 @@ pub async fn heartbeat(
             }
             devices::device(tx.conn(), &id)?.ok_or_else(|| not_found(&id))
         })
-        .await?)
+        .await
 }
 
 #[cfg(test)]

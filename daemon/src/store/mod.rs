@@ -1,13 +1,13 @@
 //! Storage adapters of pdsd. SQLite ([`sqlite`]) is the embedded default; each sibling
 //! module holds the queries of one area, and nothing outside `store/` writes SQL.
 //!
-//! - [`sqlite`]: the database handle, group-committing writer thread and reader pool
-//! - [`schema`]: migrations
-//! - [`accounts`], [`repo`], [`blobs`], [`sessions`]: queries by area
-//! - [`devices`]: the device API's devices, repo host, nonces, relay keys, pending DIDs
-//! - [`escrow`], [`recovery`], [`transfer`]: the escrowed share and rotation log, recovery
-//!   sessions, transfer codes and sealed server secrets
-//! - [`stats`]: server-wide counts for `pdsctl status`
+//! - [`sqlite`] — the database handle, group-committing writer thread and reader pool
+//! - [`schema`] — migrations
+//! - [`accounts`], [`repo`], [`blobs`], [`sessions`] — queries by area
+//! - [`devices`] — the device API's devices, repo host, nonces, relay keys, pending DIDs
+//! - [`escrow`], [`recovery`], [`transfer`] — the escrowed share and rotation log,
+//!   recovery sessions, transfer codes and sealed server secrets
+//! - [`stats`] — server-wide counts for `pdsctl status`
 
 pub mod schema;
 pub mod sqlite;

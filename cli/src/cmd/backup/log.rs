@@ -37,8 +37,16 @@ pub async fn run(args: LogArgs, ctx: &Ctx) -> Result<(), CliError> {
     ctx.emit(&log, |l| {
         let mut out = format!("rotation log of {}\n", l["did"].as_str().unwrap_or("?"));
         for e in l["entries"].as_array().into_iter().flatten() {
+            let by = format!(
+                "by {}{}",
+                e["actor"].as_str().unwrap_or("?"),
+                e["detail"]
+                    .as_str()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            );
             out.push_str(&format!(
-                "{:>4}  {}  {:<22} {}{}{}\n",
+                "{:>4}  {}  {:<22} {}{}{by}\n",
                 e["seq"],
                 e["at"].as_str().unwrap_or(""),
                 e["event"].as_str().unwrap_or(""),
@@ -50,14 +58,6 @@ pub async fn run(args: LogArgs, ctx: &Ctx) -> Result<(), CliError> {
                     .as_u64()
                     .map(|n| format!("epoch {n} "))
                     .unwrap_or_default(),
-                format!(
-                    "by {}{}",
-                    e["actor"].as_str().unwrap_or("?"),
-                    e["detail"]
-                        .as_str()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                )
             ));
         }
         out
