@@ -22,6 +22,12 @@ _pdsctl() {
             pdsctl,backup)
                 cmd="pdsctl__subcmd__backup"
                 ;;
+            pdsctl,desktop)
+                cmd="pdsctl__subcmd__desktop"
+                ;;
+            pdsctl,device)
+                cmd="pdsctl__subcmd__device"
+                ;;
             pdsctl,did)
                 cmd="pdsctl__subcmd__did"
                 ;;
@@ -142,6 +148,48 @@ _pdsctl() {
             pdsctl__subcmd__backup__subcmd__help,status)
                 cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__status"
                 ;;
+            pdsctl__subcmd__desktop,help)
+                cmd="pdsctl__subcmd__desktop__subcmd__help"
+                ;;
+            pdsctl__subcmd__desktop,sync)
+                cmd="pdsctl__subcmd__desktop__subcmd__sync"
+                ;;
+            pdsctl__subcmd__desktop__subcmd__help,help)
+                cmd="pdsctl__subcmd__desktop__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__desktop__subcmd__help,sync)
+                cmd="pdsctl__subcmd__desktop__subcmd__help__subcmd__sync"
+                ;;
+            pdsctl__subcmd__device,enroll)
+                cmd="pdsctl__subcmd__device__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__device,help)
+                cmd="pdsctl__subcmd__device__subcmd__help"
+                ;;
+            pdsctl__subcmd__device,list)
+                cmd="pdsctl__subcmd__device__subcmd__list"
+                ;;
+            pdsctl__subcmd__device,promote)
+                cmd="pdsctl__subcmd__device__subcmd__promote"
+                ;;
+            pdsctl__subcmd__device,remove)
+                cmd="pdsctl__subcmd__device__subcmd__remove"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,enroll)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,help)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,list)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__list"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,promote)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__promote"
+                ;;
+            pdsctl__subcmd__device__subcmd__help,remove)
+                cmd="pdsctl__subcmd__device__subcmd__help__subcmd__remove"
+                ;;
             pdsctl__subcmd__did,help)
                 cmd="pdsctl__subcmd__did__subcmd__help"
                 ;;
@@ -165,6 +213,12 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help,backup)
                 cmd="pdsctl__subcmd__help__subcmd__backup"
+                ;;
+            pdsctl__subcmd__help,desktop)
+                cmd="pdsctl__subcmd__help__subcmd__desktop"
+                ;;
+            pdsctl__subcmd__help,device)
+                cmd="pdsctl__subcmd__help__subcmd__device"
                 ;;
             pdsctl__subcmd__help,did)
                 cmd="pdsctl__subcmd__help__subcmd__did"
@@ -234,6 +288,21 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help__subcmd__backup,status)
                 cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__status"
+                ;;
+            pdsctl__subcmd__help__subcmd__desktop,sync)
+                cmd="pdsctl__subcmd__help__subcmd__desktop__subcmd__sync"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,enroll)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__enroll"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,list)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__list"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,promote)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__promote"
+                ;;
+            pdsctl__subcmd__help__subcmd__device,remove)
+                cmd="pdsctl__subcmd__help__subcmd__device__subcmd__remove"
                 ;;
             pdsctl__subcmd__help__subcmd__did,rotate-signing-key)
                 cmd="pdsctl__subcmd__help__subcmd__did__subcmd__rotate__subcmd__signing__subcmd__key"
@@ -320,7 +389,7 @@ _pdsctl() {
 
     case "${cmd}" in
         pdsctl)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version status account invite did oauth export import backup recover transfer generate help"
+            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth device desktop export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,22 +397,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -354,7 +407,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create list show deactivate activate delete reset-password takedown untakedown help"
+            opts="-y -h -V --socket --json --yes --help --version create list show deactivate activate delete reset-password takedown untakedown help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -362,22 +415,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -388,7 +425,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__activate)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,22 +433,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -422,7 +443,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__create)
-            opts="-y -h -V --handle --email --password-file --recovery-key --generate-recovery-key --curve --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --handle --email --password-file --recovery-key --generate-recovery-key --curve --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,22 +477,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -480,7 +485,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__deactivate)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,22 +493,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -514,7 +503,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__delete)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,22 +511,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -702,7 +675,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__list)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -710,22 +683,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -736,7 +693,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__reset__subcmd__password)
-            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --password-file --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,22 +707,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -774,7 +715,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__show)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,22 +723,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -808,7 +733,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__takedown)
-            opts="-y -h -V --reference --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --reference --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,22 +747,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -846,7 +755,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__account__subcmd__untakedown)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -854,22 +763,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -880,7 +773,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__backup)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create status log rotate help"
+            opts="-y -h -V --socket --json --yes --help --version create status log rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -888,22 +781,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -914,7 +791,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__backup__subcmd__create)
-            opts="-y -h -V --share3 --sheet-out --share1-out --curve --key --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --share3 --sheet-out --share1-out --curve --key --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -944,10 +821,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --relay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -956,12 +829,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1056,17 +933,13 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__backup__subcmd__log)
-            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --password-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1078,12 +951,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1094,7 +971,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__backup__subcmd__rotate)
-            opts="-y -h -V --share --words --words-file --share3 --sheet-out --share1-out --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --share --words --words-file --share3 --sheet-out --share1-out --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1124,10 +1001,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --relay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1136,12 +1009,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1152,17 +1029,13 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__backup__subcmd__status)
-            opts="-y -h -V --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --password-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1174,12 +1047,324 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop)
+            opts="-y -h -V --socket --json --yes --help --version sync help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help)
+            opts="sync help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__desktop__subcmd__sync)
+            opts="-y -h -V --put --create --delete --sleep --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --put)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --create)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delete)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device)
+            opts="-y -h -V --socket --json --yes --help --version enroll list promote remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__enroll)
+            opts="-y -h -V --relay --account --name --platform --password-file --pair --wait --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --platform)
+                    COMPREPLY=($(compgen -W "linux macos windows" -- "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help)
+            opts="enroll list promote remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__list)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__promote)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__device__subcmd__remove)
+            opts="-y -h -V --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1190,7 +1375,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version show rotate-signing-key help"
+            opts="-y -h -V --socket --json --yes --help --version show rotate-signing-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1198,22 +1383,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1280,7 +1449,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did__subcmd__rotate__subcmd__signing__subcmd__key)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,22 +1457,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1314,7 +1467,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__did__subcmd__show)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1322,22 +1475,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1348,7 +1485,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__export)
-            opts="-y -h -V --out --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --out --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1360,22 +1497,6 @@ _pdsctl() {
                     ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1386,7 +1507,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__generate)
-            opts="-y -h -V --out --socket --json --yes --relay --plc-url --data-dir --keychain --help --version man completions"
+            opts="-y -h -V --out --socket --json --yes --help --version man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,22 +1521,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1424,7 +1529,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help)
-            opts="status account invite did oauth export import backup recover transfer generate help"
+            opts="status account invite did oauth device desktop export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1634,6 +1739,104 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help__subcmd__backup__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__desktop)
+            opts="sync"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__desktop__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device)
+            opts="enroll list promote remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__device__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1900,7 +2103,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__import)
-            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1926,22 +2129,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1950,7 +2137,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__invite)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version create help"
+            opts="-y -h -V --socket --json --yes --help --version create help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1958,22 +2145,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1984,7 +2155,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__invite__subcmd__create)
-            opts="-y -h -V --uses --count --for-account --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --uses --count --for-account --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2004,22 +2175,6 @@ _pdsctl() {
                     ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2072,7 +2227,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version list revoke help"
+            opts="-y -h -V --socket --json --yes --help --version list revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2080,22 +2235,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2162,7 +2301,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth__subcmd__list)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2170,22 +2309,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2196,7 +2319,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__oauth__subcmd__revoke)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2204,22 +2327,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2230,7 +2337,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__recover)
-            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2268,10 +2375,6 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --relay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2280,12 +2383,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2296,7 +2403,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__status)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2304,22 +2411,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2330,7 +2421,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__transfer)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version initiate accept complete help"
+            opts="-y -h -V --socket --json --yes --help --version initiate accept complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2338,22 +2429,6 @@ _pdsctl() {
             case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --relay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --plc-url)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2364,16 +2439,12 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__transfer__subcmd__accept)
-            opts="-y -h -V --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --socket)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --relay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2382,12 +2453,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2398,17 +2473,13 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__transfer__subcmd__complete)
-            opts="-y -h -V --remove-old --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --remove-old --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --password-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2420,12 +2491,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2506,17 +2581,13 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__transfer__subcmd__initiate)
-            opts="-y -h -V --no-qr --password-file --socket --json --yes --relay --plc-url --data-dir --keychain --help --version"
+            opts="-y -h -V --no-qr --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --password-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2528,12 +2599,16 @@ _pdsctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --keychain)
-                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pdsctl_global_optspecs
-    string join \n socket= json y/yes relay= plc-url= data-dir= keychain= h/help V/version
+    string join \n socket= json y/yes h/help V/version
 end
 
 function __fish_pdsctl_needs_command
@@ -25,13 +25,6 @@ function __fish_pdsctl_using_subcommand
 end
 
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_needs_command" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_needs_command" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_needs_command" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_needs_command" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -41,6 +34,8 @@ complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "account" -d 'Create, 
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "invite" -d 'Make invite codes'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
+complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "device" -d 'This machine as a device of an account on a relay (over HTTPS, like the phone and desktop apps): enrol, list, promote to repo host, remove'
+complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "desktop" -d 'This machine as the repo-host desktop: keep the repo here, build commits, have the relay sign them'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "backup" -d 'Shamir backup of the account\'s rotation key: 2 of 3 shares (this machine\'s keychain, the relay\'s escrow, a printed recovery sheet)'
@@ -49,25 +44,11 @@ complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "transfer" -d 'Move to
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
 complete -c pdsctl -n "__fish_pdsctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and not __fish_seen_subcommand_from create list show deactivate activate delete reset-password takedown untakedown help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -90,111 +71,48 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_s
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l curve -d 'Curve of the generated recovery key' -r -f -a "secp256k1\t''
 p256\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from deactivate" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from activate" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l password-file -d 'Read the new password from FILE (its first line) instead of asking' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from reset-password" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l reference -d 'A reference for your moderation records (default: made by pdsd)' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from takedown" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from untakedown" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -210,13 +128,6 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_s
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "untakedown" -d 'Lift a takedown'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and not __fish_seen_subcommand_from create help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -227,13 +138,6 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_su
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l count -d 'How many codes to make' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l for-account -d 'Attribute the codes to this account (a DID) instead of the server' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -241,13 +145,6 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_su
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from help" -f -a "create" -d 'Make invite codes and print them, one per line'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand invite; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -256,25 +153,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_s
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -f -a "rotate-signing-key" -d 'Give the account a new signing key (the relay signs the PLC update with its rotation key; the user\'s key can still override it for 72 hours)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and not __fish_seen_subcommand_from show rotate-signing-key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from rotate-signing-key" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -283,13 +166,6 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subco
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from help" -f -a "rotate-signing-key" -d 'Give the account a new signing key (the relay signs the PLC update with its rotation key; the user\'s key can still override it for 72 hours)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand did; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -298,25 +174,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -f -a "revoke" -d 'End an app\'s access: every session of a client_id, or one session by its id'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and not __fish_seen_subcommand_from list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -324,15 +186,75 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_sub
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the apps an account has authorized, with their live sessions'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'End an app\'s access: every session of a client_id, or one session by its id'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand oauth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and not __fish_seen_subcommand_from enroll list promote remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l relay -d 'The relay\'s URL (https://...)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l account -d 'The account, by handle or DID' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l name -d 'A name for this machine (default: its host name)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l platform -d 'This machine\'s platform (default: the one pdsctl runs on)' -r -f -a "linux\t''
+macos\t''
+windows\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l password-file -d 'Sign in with the password in FILE (first line); the device is active at once. Without it and without --pair, pdsctl asks for the password' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l wait -d 'With --pair: wait up to SECS for the approval (0: do not wait)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l pair -d 'Enrol without a password: the device is pending until an enrolled device confirms the pairing code pdsctl shows'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from enroll" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from promote" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and not __fish_seen_subcommand_from sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l put -d 'Create or replace the record COLLECTION/RKEY with the JSON record in FILE (it carries its `$type`). Repeatable; all changes go in one commit' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l create -d 'Create a record in COLLECTION under a new TID key, from the JSON in FILE' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l delete -d 'Delete the record COLLECTION/RKEY' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l sleep -d 'Afterwards tell the relay this machine goes offline: XRPC writes answer 503 at once, until it syncs again'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand desktop; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l out -d 'Folder to write into (created if needed; an earlier export of the same account there is resumed)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -341,25 +263,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l recovery-key -l
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l handle -d 'Host the account under this handle instead of the exported one' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l password-file -d 'A password for the moved account (its first line); without it, set one later with `pdsctl account reset-password`' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -377,40 +285,40 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_su
 p256\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l key -d 'Split this existing rotation-key file instead of generating a key' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l password-file -d 'The account password (first line), to enrol this machine as a device' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l password-file -d 'The account password (first line), if this machine must enrol first' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l password-file -d 'The account password (first line), if this machine must enrol first' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -422,14 +330,14 @@ file\t'A share file for another device (a USB stick, say)'"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l sheet-out -d 'Where the new Share 3 goes (default: ./recovery-sheet-<handle>)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l share1-out -d 'Write the new Share 1 to this file instead of this machine\'s keychain' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l password-file -d 'The account password (first line): for the relay\'s share, and to enrol' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l words -d 'Type the current sheet\'s 24 words'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
@@ -448,14 +356,14 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l out -d 'Where 
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l to -d 'Move the DID to this pdsd (its admin socket) when the old relay is gone' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l from-export -d 'The export folder (`pdsctl export`, or an earlier recovery\'s --out) to import with --to' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l handle -d 'With --to: host the account under this handle instead of the exported one' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l words -d 'Type the 24 words of the recovery sheet (Tab completes a word)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l verify-only -d 'Only put the key together and check it against the PLC directory (works while the relay is down); sign nothing'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
@@ -463,13 +371,6 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -s y -l yes -d 'N
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -479,40 +380,40 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_s
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -f -a "complete" -d 'On the old device: confirm, and hand the repo-host lease to the new device'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and not __fish_seen_subcommand_from initiate accept complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l password-file -d 'The account password (first line), if this machine must enrol first' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l no-qr -d 'Do not draw the QR code'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from initiate" -s V -l version -d 'Print version'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from accept" -s V -l version -d 'Print version'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l password-file -d 'The account password (first line), if this machine must enrol first' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
 os\t''
 file\t''
 none\t''"
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l data-dir -d 'pdsctl\'s data folder, holding the device key (device.json, mode 0600) and the desktop\'s copy of the repo (repo.car). Also $PDSCTL_DATA_DIR' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l remove-old -d 'De-enrol this device once the new one is in'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from complete" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
@@ -524,29 +425,24 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l out -d 'Output folder' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l relay -d 'The relay (a pdsd\'s public URL) for device commands: backup, recover, transfer (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l plc-url -d 'The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l data-dir -d 'pdsctl\'s own data folder: this machine\'s device keys and, without an OS keychain, Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder, e.g. ~/.local/share/pdsctl)' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with it and one answers, else a 0600 file in the data folder), `os`, or `file` (`none` means the same: no OS keychain)' -r -f -a "auto\t''
-os\t''
-file\t''
-none\t''"
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses, accounts, storage, PLC directory, relays and firehose position'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "account" -d 'Create, list, inspect and manage hosted accounts'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "invite" -d 'Make invite codes'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "backup" -d 'Shamir backup of the account\'s rotation key: 2 of 3 shares (this machine\'s keychain, the relay\'s escrow, a printed recovery sheet)'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "recover" -d 'Take back an account with two of its three shares: prove the rotation key to the relay and enrol this machine, or move the DID to a new pdsd when the relay is gone'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "transfer" -d 'Move to a new device with a short code (and hand the repo-host lease over)'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth export import backup recover transfer generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses, accounts, storage, PLC directory, relays and firehose position'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "account" -d 'Create, list, inspect and manage hosted accounts'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "invite" -d 'Make invite codes'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "did" -d 'Inspect an account\'s did:plc identity, or rotate its signing key'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "oauth" -d 'Show and revoke the third-party apps an account has authorized with OAuth'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "device" -d 'This machine as a device of an account on a relay (over HTTPS, like the phone and desktop apps): enrol, list, promote to repo host, remove'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "desktop" -d 'This machine as the repo-host desktop: keep the repo here, build commits, have the relay sign them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "export" -d 'Export an account (repository CAR and every blob) into a folder'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "import" -d 'Import an exported folder into this pdsd, creating or migrating the account'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "backup" -d 'Shamir backup of the account\'s rotation key: 2 of 3 shares (this machine\'s keychain, the relay\'s escrow, a printed recovery sheet)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "recover" -d 'Take back an account with two of its three shares: prove the rotation key to the relay and enrol this machine, or move the DID to a new pdsd when the relay is gone'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "transfer" -d 'Move to a new device with a short code (and hand the repo-host lease over)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "generate" -d 'Write man pages or shell completions (keeps man/ and completions/ current)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and not __fish_seen_subcommand_from status account invite did oauth device desktop export import backup recover transfer generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "create" -d 'Create an account: the daemon makes its DID (did:plc) and repository'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List hosted accounts'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
@@ -561,6 +457,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subc
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from did" -f -a "rotate-signing-key" -d 'Give the account a new signing key (the relay signs the PLC update with its rotation key; the user\'s key can still override it for 72 hours)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from oauth" -f -a "list" -d 'Show the apps an account has authorized, with their live sessions'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from oauth" -f -a "revoke" -d 'End an app\'s access: every session of a client_id, or one session by its id'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "enroll" -d 'Enrol this machine as a device of an account on a relay (a new P-256 key, kept in pdsctl\'s data folder with mode 0600)'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List the account\'s devices (pending and active), as this device sees them'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "promote" -d 'Make a desktop the account\'s repo host (desktop-enrolled mode): it builds the commits, the relay signs them. Promoting this machine also fetches its copy of the repo'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "remove" -d 'De-enrol a device: its key no longer authenticates (and leaves the DID\'s rotation keys if it was there). Removing this machine also deletes its key file'
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from desktop" -f -a "sync" -d 'Bring this machine\'s copy of the repo in step with the relay and send local changes (built here, signed by the relay)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Split the account\'s rotation key into 3 shares (any 2 recover): this machine\'s keychain, the relay\'s escrow, and a recovery sheet. Makes the rotation key first when the account has none'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "status" -d 'Which shares exist and belong to the current backup (without putting the key together)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "log" -d 'Every split, re-split, release of the relay\'s share, recovery and transfer'

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 ///
 /// Talks to the local pdsd through its admin socket (HTTP over a Unix socket); it never
 /// opens pdsd's database. root and pdsd's own user may change things; members of the
-/// socket's group may run read-only commands (status, list, show, export).
+/// socket's group may run read-only commands (status, list, show, export). The `device`
+/// and `desktop` commands instead talk to a relay (this pdsd or any other) over HTTPS, as
+/// a device of an account, with a key kept in pdsctl's data folder.
 ///
 /// Exit status: 0 on success, 1 on failure, 2 on a usage error.
 #[derive(Debug, Parser)]
@@ -51,49 +53,6 @@ pub struct GlobalArgs {
     /// Never prompt: fail instead of asking (for scripts).
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
-    /// The relay (a pdsd's public URL) for device commands: backup, recover, transfer
-    /// (also $PDSCTL_RELAY). Default: the public URL of the pdsd behind --socket.
-    #[arg(
-        long,
-        env = "PDSCTL_RELAY",
-        hide_env_values = true,
-        global = true,
-        value_name = "URL"
-    )]
-    pub relay: Option<String>,
-    /// The PLC directory that rotation keys are checked against (also $PDSCTL_PLC_URL).
-    /// Default: the one the local pdsd uses, else https://plc.directory.
-    #[arg(
-        long,
-        env = "PDSCTL_PLC_URL",
-        hide_env_values = true,
-        global = true,
-        value_name = "URL"
-    )]
-    pub plc_url: Option<String>,
-    /// pdsctl's own data folder: this machine's device keys and, without an OS keychain,
-    /// Share 1 of each backup (also $PDSCTL_DATA_DIR; default: the per-user data folder,
-    /// e.g. ~/.local/share/pdsctl).
-    #[arg(
-        long,
-        env = "PDSCTL_DATA_DIR",
-        hide_env_values = true,
-        global = true,
-        value_name = "DIR"
-    )]
-    pub data_dir: Option<PathBuf>,
-    /// Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl
-    /// was built with it and one answers, else a 0600 file in the data folder), `os`, or
-    /// `file` (`none` means the same: no OS keychain).
-    #[arg(
-        long,
-        env = "PDSCTL_KEYCHAIN",
-        global = true,
-        value_name = "WHERE",
-        default_value = "auto",
-        value_parser = ["auto", "os", "file", "none"]
-    )]
-    pub keychain: String,
 }
 
 /// The commands.
@@ -114,6 +73,14 @@ pub enum Command {
     /// Show and revoke the third-party apps an account has authorized with OAuth.
     #[command(subcommand)]
     Oauth(cmd::oauth::OAuthCommand),
+    /// This machine as a device of an account on a relay (over HTTPS, like the phone
+    /// and desktop apps): enrol, list, promote to repo host, remove.
+    #[command(subcommand)]
+    Device(cmd::device::DeviceCommand),
+    /// This machine as the repo-host desktop: keep the repo here, build commits, have
+    /// the relay sign them.
+    #[command(subcommand)]
+    Desktop(cmd::desktop::DesktopCommand),
     /// Export an account (repository CAR and every blob) into a folder.
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.

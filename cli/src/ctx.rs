@@ -8,7 +8,6 @@ use crate::error::CliError;
 use pds::admin::Password;
 use serde::Serialize;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 /// The command's environment.
 #[derive(Debug)]
@@ -18,21 +17,6 @@ pub struct Ctx {
     pub json: bool,
     /// Never prompt.
     pub yes: bool,
-    /// Where device commands talk to (`--relay`), when given.
-    pub relay: Option<String>,
-    /// The PLC directory (`--plc-url`), when given.
-    pub plc_url: Option<String>,
-    /// pdsctl's data folder.
-    pub data_dir: PathBuf,
-    /// Where Share 1 lives.
-    pub keychain: crate::keychain::Mode,
-}
-
-/// pdsctl's default data folder.
-pub fn default_data_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "pdsctl")
-        .map(|p| p.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".pdsctl"))
 }
 
 impl Ctx {
@@ -100,21 +84,17 @@ impl Ctx {
             .map_err(|e| CliError::Failed(format!("prompt failed: {e}")))
     }
 
-    /// A password for `for_whom`: from `file` when given, else asked once (no
-    /// confirmation: it is an existing password). Fails under `--yes` or without a
-    /// terminal, naming `option`.
-    pub fn password(
-        &self,
-        file: Option<&std::path::Path>,
-        for_whom: &str,
-        option: &str,
-    ) -> Result<Password, CliError> {
-        if let Some(f) = file {
-            return password_from_file(f);
-        }
+    /// Ask for an existing password once (to sign in). Fails under `--yes` or without a
+    /// terminal, naming the option that supplies it instead.
+    pub fn password(&self, for_whom: &str, option: &str) -> Result<Password, CliError> {
         if !self.can_prompt() {
+            let why = if self.yes {
+                "--yes forbids asking"
+            } else {
+                "there is no terminal to ask on"
+            };
             return Err(CliError::NeedsAnswer(format!(
-                "the password of {for_whom} is needed; give it with {option} FILE"
+                "the password of {for_whom} is needed and {why}; give it with {option} FILE"
             )));
         }
         dialoguer::Password::new()
@@ -122,49 +102,6 @@ impl Ctx {
             .interact()
             .map(Password::new)
             .map_err(|e| CliError::Failed(format!("prompt failed: {e}")))
-    }
-
-    /// Say something to the person (stderr), unless `--json` keeps stderr for errors.
-    pub fn note(&self, text: &str) {
-        if !self.json {
-            eprintln!("{text}");
-        }
-    }
-
-    /// The relay's public URL: `--relay`, else the local pdsd's (through the socket).
-    pub async fn relay_url(&self) -> Result<String, CliError> {
-        if let Some(r) = &self.relay {
-            return Ok(r.trim_end_matches('/').to_string());
-        }
-        match self.client.status().await {
-            Ok(s) => Ok(s.listen.public_url.trim_end_matches('/').to_string()),
-            Err(e) => Err(CliError::Usage(format!(
-                "which relay? Give its URL with --relay URL (or $PDSCTL_RELAY); the local pdsd \
-                 did not answer: {e}"
-            ))),
-        }
-    }
-
-    /// The public URL of the pdsd behind the local socket, when one answers.
-    pub async fn local_public_url(&self) -> Option<String> {
-        self.client
-            .status()
-            .await
-            .ok()
-            .map(|s| s.listen.public_url.trim_end_matches('/').to_string())
-    }
-
-    /// The PLC directory: `--plc-url`, else the local pdsd's, else the public one.
-    pub async fn plc_url(&self) -> String {
-        if let Some(p) = &self.plc_url {
-            return p.trim_end_matches('/').to_string();
-        }
-        match self.client.status().await {
-            Ok(s) if !s.plc_directory.is_empty() => {
-                s.plc_directory.trim_end_matches('/').to_string()
-            }
-            _ => "https://plc.directory".to_string(),
-        }
     }
 
     /// A progress bar on stderr when a person is watching; hidden otherwise.
@@ -192,16 +129,22 @@ pub fn check_password(p: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Read a password from a file (the first line; a trailing newline is not part of it).
+/// Read a new password from a file (the first line; a trailing newline is not part of
+/// it), checked against the minimum.
 pub fn password_from_file(path: &std::path::Path) -> Result<Password, CliError> {
+    let password = existing_password_from_file(path)?;
+    check_password(password.expose())
+        .map_err(|m| CliError::Failed(format!("the password in {}: {m}", path.display())))?;
+    Ok(password)
+}
+
+/// Read an existing password (to sign in) from a file: its first line, unchecked.
+pub fn existing_password_from_file(path: &std::path::Path) -> Result<Password, CliError> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path)
             .map_err(CliError::io(format!("cannot read {}", path.display())))?,
     );
-    let line = text.lines().next().unwrap_or("");
-    check_password(line)
-        .map_err(|m| CliError::Failed(format!("the password in {}: {m}", path.display())))?;
-    Ok(Password::new(line.to_string()))
+    Ok(Password::new(text.lines().next().unwrap_or("").to_string()))
 }
 
 #[cfg(test)]
@@ -228,10 +171,6 @@ mod tests {
             client: Client::new("/nonexistent".into()),
             json: false,
             yes: true,
-            relay: None,
-            plc_url: None,
-            data_dir: PathBuf::from("/nonexistent"),
-            keychain: crate::keychain::Mode::File,
         };
         assert!(ctx.confirm("delete?").expect("yes answers"));
         let err = ctx

@@ -2,12 +2,16 @@
 //! stable error name in `--json` output. Messages are for people: they say what to do.
 
 use crate::client::ClientError;
+use crate::relay::RelayError;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A relay's device API (pdsctl acting as a device).
+    #[error(transparent)]
+    Relay(#[from] RelayError),
     /// The command line was fine for clap but not usable (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -22,16 +26,6 @@ pub enum CliError {
         what: String,
         source: std::io::Error,
     },
-    /// The relay (a pdsd over HTTP) answered with an error.
-    #[error("{message}")]
-    Relay {
-        status: u16,
-        name: String,
-        message: String,
-    },
-    /// The relay could not be reached.
-    #[error("cannot reach the relay at {url}: {message}")]
-    Unreachable { url: String, message: String },
 }
 
 impl CliError {
@@ -44,7 +38,7 @@ impl CliError {
     /// The process's exit status.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
+            CliError::Usage(_) | CliError::Relay(RelayError::BadUrl(_)) => 2,
             _ => 1,
         }
     }
@@ -53,12 +47,11 @@ impl CliError {
     pub fn name(&self) -> &str {
         match self {
             CliError::Client(e) => e.name(),
+            CliError::Relay(e) => e.name(),
             CliError::Usage(_) => "Usage",
             CliError::NeedsAnswer(_) => "NeedsAnswer",
             CliError::Failed(_) => "Failed",
             CliError::Io { .. } => "IoError",
-            CliError::Relay { name, .. } => name,
-            CliError::Unreachable { .. } => "RelayUnreachable",
         }
     }
 }

@@ -103,7 +103,7 @@ impl Keychain {
             return Ok(Place::Os);
         }
         let path = self.file_path(did);
-        crate::device::write_private(&path, text.as_bytes())?;
+        crate::device_opts::write_private(&path, text.as_bytes())?;
         Ok(Place::File(path))
     }
 

@@ -8,7 +8,9 @@ mod cli;
 mod client;
 mod cmd;
 mod ctx;
-mod device;
+mod desktop_repo;
+mod device_file;
+mod device_opts;
 mod error;
 mod export_dir;
 #[path = "../../daemon/src/generate.rs"]
@@ -53,14 +55,6 @@ fn run(cli: Cli) -> Result<(), CliError> {
         client: client::Client::new(socket),
         json: cli.global.json,
         yes: cli.global.yes,
-        relay: cli.global.relay.clone(),
-        plc_url: cli.global.plc_url.clone(),
-        data_dir: cli
-            .global
-            .data_dir
-            .clone()
-            .unwrap_or_else(ctx::default_data_dir),
-        keychain: keychain::Mode::parse(&cli.global.keychain),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -20,19 +20,12 @@ pub async fn last_op(plc: &str, did: &str) -> Result<SignedOp, CliError> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .build()
         .map_err(|e| CliError::Failed(format!("cannot make an HTTP client: {e}")))?;
-    let res = http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| CliError::Unreachable {
-            url: plc.to_string(),
-            message: e.to_string(),
-        })?;
+    let unreachable = |e: reqwest::Error| {
+        CliError::Failed(format!("cannot reach the PLC directory at {plc}: {e}"))
+    };
+    let res = http.get(&url).send().await.map_err(unreachable)?;
     let status = res.status();
-    let bytes = res.bytes().await.map_err(|e| CliError::Unreachable {
-        url: plc.to_string(),
-        message: e.to_string(),
-    })?;
+    let bytes = res.bytes().await.map_err(unreachable)?;
     if !status.is_success() {
         return Err(CliError::Failed(format!(
             "the PLC directory at {plc} does not know {did} ({status})"

@@ -1,324 +1,912 @@
-//! pdsctl as a device of a relay: a small HTTP(S) client for the relay's `/v1` device API
-//! and the few XRPC calls a device needs (describeServer for the relay's service DID,
-//! resolveHandle, createSession to enrol with the account password), with device tokens
-//! signed per request and every error answer turned into [`CliError::Relay`] with the
-//! relay's error name.
+//! The typed client of a relay's device API (`/v1`), over HTTP(S), used when pdsctl acts
+//! as a *device* (`pdsctl device ...`, `pdsctl desktop sync`, `pdsctl backup ...`,
+//! `pdsctl recover`, `pdsctl transfer ...`). One method per endpoint;
+//! every call made as an enrolled device carries a fresh device token: an ES256
+//! `device+jwt` signed by the device's P-256 key, bound to the relay (`aud`), the method
+//! and path (`htm`, `htu`) and a nonce the relay issued for this one request.
 //!
-//! It never sends a rotation key or a whole key anywhere; shares travel only to and from
-//! the escrow endpoints, over the relay's URL as given (HTTPS in production).
+//! It knows the wire shapes of `/v1` (the subset pdsctl reads) and nothing about how
+//! commands print. It never sees the admin socket: that is `client.rs`. The device's
+//! private key is borrowed from [`crate::device_file::DeviceIdentity`] and never leaves
+//! this process except as signatures.
 
-use crate::ctx::Ctx;
-use crate::device::{self, Device};
-use crate::error::CliError;
+use crate::device_file::DeviceIdentity;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use pds::admin::Password;
 use pds::crypto::Keypair;
 use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// How a request authenticates.
-#[derive(Debug, Clone, Copy)]
-pub enum Auth<'a> {
-    None,
-    /// An account session (`accessJwt`).
-    Bearer(&'a str),
-    /// This machine's enrolled device (a device token per request).
-    Device(&'a Device),
-    /// The account password (HTTP Basic), for the escrowed share only.
-    Basic(&'a str, &'a Password),
+/// `/v1` paths, as the relay's route table names them.
+pub mod paths {
+    pub const NONCE: &str = "/v1/auth/nonce";
+    pub const DEVICES: &str = "/v1/devices";
+    pub const SNAPSHOT: &str = "/v1/relay/repo/snapshot";
+    pub const SIGN_COMMIT: &str = "/v1/relay/commits/sign";
+    pub const ROTATION_LOG: &str = "/v1/keys/rotation-log";
+    pub const RECOVERY_INITIATE: &str = "/v1/recovery/initiate";
+    pub const RECOVERY_VERIFY_KEY: &str = "/v1/recovery/verify-key";
+    pub const RECOVERY_RESTORE: &str = "/v1/recovery/restore";
+    pub const TRANSFER_INITIATE: &str = "/v1/transfer/initiate";
+    pub const TRANSFER_ACCEPT: &str = "/v1/transfer/accept";
+    pub const TRANSFER_COMPLETE: &str = "/v1/transfer/complete";
+
+    /// `/v1/keys/shares/{id}` (a set id, or `current`).
+    pub fn share(id: &str) -> String {
+        format!("/v1/keys/shares/{id}")
+    }
+
+    /// `/v1/dids/{did}/rotate`.
+    pub fn rotate(did: &str) -> String {
+        format!("/v1/dids/{did}/rotate")
+    }
+
+    /// `/v1/devices/{id}` plus an optional action.
+    pub fn device(id: &str, action: Option<&str>) -> String {
+        match action {
+            Some(a) => format!("/v1/devices/{id}/{a}"),
+            None => format!("/v1/devices/{id}"),
+        }
+    }
 }
 
-/// A relay.
+/// How long a device token lives (the relay accepts at most 300 s).
+const TOKEN_LIFETIME_SECS: i64 = 120;
+
+/// What went wrong talking to a relay.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("cannot reach the relay at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The relay answered with an error document.
+    #[error("{error}: {message}")]
+    Api {
+        status: u16,
+        error: String,
+        message: String,
+    },
+    #[error("the relay's answer to {what} is not what pdsctl expects: {reason}")]
+    Protocol { what: String, reason: String },
+    #[error("{0} is not a relay URL (use https://host, or http://localhost:port)")]
+    BadUrl(String),
+}
+
+impl RelayError {
+    /// A stable name for `--json` output (the relay's error name when it sent one).
+    pub fn name(&self) -> &str {
+        match self {
+            RelayError::Unreachable { .. } => "RelayUnreachable",
+            RelayError::Api { error, .. } => error,
+            RelayError::Protocol { .. } => "ProtocolError",
+            RelayError::BadUrl(_) => "Usage",
+        }
+    }
+
+    /// The relay's error name, if it sent one.
+    pub fn api_error(&self) -> Option<&str> {
+        match self {
+            RelayError::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+fn protocol(what: &str) -> impl FnOnce(String) -> RelayError + '_ {
+    move |reason| RelayError::Protocol {
+        what: what.to_string(),
+        reason,
+    }
+}
+
+// -- wire types ------------------------------------------------------------------------
+
+/// A device as `/v1` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    pub id: String,
+    pub name: String,
+    pub platform: String,
+    pub kind: String,
+    pub public_key: String,
+    pub status: String,
+    pub role: String,
+    pub online: bool,
+    pub created_at: String,
+    #[serde(default)]
+    pub approved_at: Option<String>,
+    #[serde(default)]
+    pub last_seen_at: Option<String>,
+}
+
+/// `POST /v1/devices`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrolled {
+    pub did: String,
+    pub device: DeviceInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairing_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// `GET /v1/devices`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub did: String,
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// `POST /v1/devices/{id}/promote`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Promoted {
+    pub device: DeviceInfo,
+    pub mode: String,
+}
+
+/// `DELETE /v1/devices/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Removed {
+    pub device: DeviceInfo,
+    pub was_repo_host: bool,
+    /// `{"status": "notPresent" | "removed" | "needsUserSignature", ...}`.
+    pub rotation_keys: Value,
+}
+
+/// A repo's head as the relay holds it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Head {
+    pub commit: String,
+    pub rev: String,
+}
+
+/// `POST /v1/devices/{id}/heartbeat`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Heartbeat {
+    pub online: bool,
+    pub repo_host: bool,
+    pub mode: String,
+    pub head: Head,
+}
+
+/// One op of a signed commit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommitOp {
+    pub action: String,
+    pub path: String,
+    #[serde(default)]
+    pub cid: Option<String>,
+}
+
+/// `POST /v1/relay/commits/sign`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedCommit {
+    pub cid: String,
+    pub rev: String,
+    /// The signed commit block, base64.
+    pub commit: String,
+    pub seq: i64,
+    pub ops: Vec<CommitOp>,
+}
+
+impl SignedCommit {
+    /// The signed commit block's bytes.
+    pub fn commit_bytes(&self) -> Result<Vec<u8>, RelayError> {
+        STANDARD
+            .decode(&self.commit)
+            .map_err(|e| protocol("commits/sign")(format!("commit is not base64: {e}")))
+    }
+}
+
+/// The unsigned commit a desktop sends, with its new blocks as a CAR.
 #[derive(Debug, Clone)]
-pub struct Relay {
-    pub url: String,
-    http: reqwest::Client,
-    /// The relay's service DID, once asked.
-    service: std::sync::OnceLock<String>,
+pub struct CommitRequest<'a> {
+    pub commit: &'a pds::repo::UnsignedCommit,
+    pub blocks_car: &'a [u8],
 }
 
-impl Relay {
-    pub fn new(url: &str) -> Result<Relay, CliError> {
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DeviceClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    htm: &'a str,
+    htu: &'a str,
+    nonce: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A token id: unique enough per process and moment (the nonce is the replay check).
+fn token_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A device token (or, with `kid` = `None`, a proof of possession whose `iss` is the
+/// key's did:key): compact JWS, ES256, low-S `r||s`.
+pub fn device_token(
+    key: &Keypair,
+    kid: Option<&str>,
+    iss: &str,
+    aud: &str,
+    method: &Method,
+    path: &str,
+    nonce: &str,
+) -> String {
+    let mut header = json!({ "alg": key.curve().jwt_alg(), "typ": "device+jwt" });
+    if let Some(k) = kid {
+        header["kid"] = json!(k);
+    }
+    let iat = now_secs();
+    let claims = DeviceClaims {
+        iss,
+        aud,
+        htm: method.as_str(),
+        htu: path,
+        nonce,
+        iat,
+        exp: iat + TOKEN_LIFETIME_SECS,
+        jti: token_id(),
+    };
+    // Serialising plain strings and integers cannot fail.
+    let claims = serde_json::to_value(&claims).unwrap_or_default();
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default());
+    let input = format!("{}.{}", part(&header), part(&claims));
+    let sig = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// A relay, by its public URL.
+#[derive(Debug, Clone)]
+pub struct RelayClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl RelayClient {
+    /// A client for the relay at `url` (`https://host`; `http://` is for loopback tests).
+    pub fn new(url: &str) -> Result<Self, RelayError> {
+        let base = url.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
+            return Err(RelayError::BadUrl(url.to_string()));
+        }
         let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
             .user_agent(concat!("pdsctl/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| CliError::Failed(format!("cannot make an HTTP client: {e}")))?;
-        Ok(Relay {
-            url: url.trim_end_matches('/').to_string(),
-            http,
-            service: std::sync::OnceLock::new(),
-        })
+            .map_err(|e| RelayError::Unreachable {
+                url: base.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(RelayClient { base, http })
     }
 
-    fn unreachable(&self, e: reqwest::Error) -> CliError {
-        CliError::Unreachable {
-            url: self.url.clone(),
-            message: e.to_string(),
-        }
+    /// The relay's URL.
+    pub fn url(&self) -> &str {
+        &self.base
     }
 
-    async fn answer(&self, res: reqwest::Response) -> Result<Value, CliError> {
-        let status = res.status();
-        let bytes = res.bytes().await.map_err(|e| self.unreachable(e))?;
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(body);
-        }
-        Err(CliError::Relay {
-            status: status.as_u16(),
-            name: body["error"].as_str().unwrap_or("RelayError").to_string(),
-            message: body["message"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    format!(
-                        "the relay answered {status}: {}",
-                        String::from_utf8_lossy(&bytes)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
-                    )
-                }),
-        })
-    }
+    // -- not as a device ---------------------------------------------------------------
 
-    /// A call without credentials (never a device token, so never recursive).
-    async fn plain(&self, method: Method, path: &str) -> Result<Value, CliError> {
-        let res = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        self.answer(res).await
-    }
-
-    /// The relay's service DID (the audience of device tokens).
-    pub async fn service_did(&self) -> Result<String, CliError> {
-        if let Some(d) = self.service.get() {
-            return Ok(d.clone());
-        }
-        let v = self
-            .plain(Method::GET, "/xrpc/com.atproto.server.describeServer")
+    /// The relay's service DID (the `aud` of device tokens).
+    pub async fn service_did(&self) -> Result<String, RelayError> {
+        let v: Value = self
+            .send(
+                Method::GET,
+                "/xrpc/com.atproto.server.describeServer",
+                None,
+                None,
+            )
+            .await?
+            .json_as("describeServer")
             .await?;
-        let did = v["did"]
-            .as_str()
+        v.get("did")
+            .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| CliError::Failed("the relay did not say its service DID".into()))?;
-        Ok(self.service.get_or_init(|| did).clone())
+            .ok_or_else(|| protocol("describeServer")("no did".into()))
     }
 
-    /// The DID of `account` (a DID is returned as is; a handle is resolved by the relay).
-    pub async fn resolve(&self, account: &str) -> Result<String, CliError> {
-        if account.starts_with("did:") {
-            return Ok(account.to_string());
-        }
-        let res = self
-            .http
-            .get(format!(
-                "{}/xrpc/com.atproto.identity.resolveHandle",
-                self.url
-            ))
-            .query(&[("handle", account)])
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        let v = self.answer(res).await?;
-        v["did"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| CliError::Failed(format!("the relay did not resolve {account}")))
-    }
-
-    /// Sign in with the account password: the session's `accessJwt`.
+    /// An account session (createSession): the access token.
     pub async fn create_session(
         &self,
         identifier: &str,
         password: &Password,
-    ) -> Result<String, CliError> {
-        let v = self
-            .json(
+    ) -> Result<String, RelayError> {
+        let body = json!({ "identifier": identifier, "password": password.expose() });
+        let v: Value = self
+            .send(
                 Method::POST,
                 "/xrpc/com.atproto.server.createSession",
-                Some(&json!({ "identifier": identifier, "password": password.expose() })),
-                Auth::None,
+                Some(&body),
+                None,
             )
+            .await?
+            .json_as("createSession")
             .await?;
-        v["accessJwt"]
-            .as_str()
+        v.get("accessJwt")
+            .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| CliError::Failed("the relay did not hand out a session".into()))
+            .ok_or_else(|| protocol("createSession")("no accessJwt".into()))
     }
 
-    async fn nonce(&self) -> Result<String, CliError> {
-        let v = self.plain(Method::POST, "/v1/auth/nonce").await?;
-        v["nonce"]
-            .as_str()
+    /// The `#atproto` signing key of `did`, from the DID document the relay serves
+    /// (describeRepo). Commits the relay signs are checked against it.
+    pub async fn signing_key(&self, did: &str) -> Result<pds::crypto::PublicKey, RelayError> {
+        let path = format!("/xrpc/com.atproto.repo.describeRepo?repo={did}");
+        let v: Value = self
+            .send(Method::GET, &path, None, None)
+            .await?
+            .json_as("describeRepo")
+            .await?;
+        let methods = v
+            .pointer("/didDoc/verificationMethod")
+            .and_then(Value::as_array)
+            .ok_or_else(|| protocol("describeRepo")("no didDoc.verificationMethod".into()))?;
+        let multibase = methods
+            .iter()
+            .find(|m| {
+                m.get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.ends_with("#atproto"))
+            })
+            .and_then(|m| m.get("publicKeyMultibase"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| protocol("describeRepo")("no #atproto key".into()))?;
+        pds::crypto::PublicKey::from_multikey(multibase)
+            .map_err(|e| protocol("describeRepo")(format!("#atproto key: {e}")))
+    }
+
+    async fn nonce(&self) -> Result<String, RelayError> {
+        let v: Value = self
+            .send(Method::POST, paths::NONCE, None, None)
+            .await?
+            .json_as("auth/nonce")
+            .await?;
+        v.get("nonce")
+            .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| CliError::Failed("the relay handed out no nonce".into()))
+            .ok_or_else(|| protocol("auth/nonce")("no nonce".into()))
     }
 
-    /// A proof of possession of `key` (not enrolled yet) for `method path`.
-    pub async fn proof(&self, key: &Keypair, method: &str, path: &str) -> Result<String, CliError> {
-        let aud = self.service_did().await?;
-        let nonce = self.nonce().await?;
-        Ok(device::token(key, None, &aud, method, path, &nonce))
-    }
-
-    async fn request(
+    /// Enrol `key` on `account`. With `session` the device is active at once; without,
+    /// it is pending and the answer carries the pairing code.
+    pub async fn enrol(
         &self,
+        aud: &str,
+        key: &Keypair,
+        account: &str,
+        name: &str,
+        platform: &str,
+        session: Option<&str>,
+    ) -> Result<Enrolled, RelayError> {
+        let did_key = key.did_key();
+        let nonce = self.nonce().await?;
+        let proof = device_token(
+            key,
+            None,
+            &did_key,
+            aud,
+            &Method::POST,
+            paths::DEVICES,
+            &nonce,
+        );
+        let body = json!({
+            "account": account,
+            "name": name,
+            "platform": platform,
+            "publicKey": did_key,
+            "proof": proof,
+        });
+        self.send(Method::POST, paths::DEVICES, Some(&body), session)
+            .await?
+            .json_as("POST /v1/devices")
+            .await
+    }
+
+    // -- as an enrolled device -----------------------------------------------------------
+
+    /// Call `method path` as `device`, with a fresh device token.
+    async fn as_device(
+        &self,
+        device: &DeviceIdentity,
         method: Method,
         path: &str,
-        auth: Auth<'_>,
-    ) -> Result<reqwest::RequestBuilder, CliError> {
-        let req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url));
-        Ok(match auth {
-            Auth::None => req,
-            Auth::Bearer(t) => req.bearer_auth(t),
-            Auth::Basic(id, pw) => req.basic_auth(id, Some(pw.expose())),
-            Auth::Device(d) => {
-                let aud = self.service_did().await?;
-                let nonce = self.nonce().await?;
-                let path_only = path.split('?').next().unwrap_or(path);
-                req.bearer_auth(device::token(
-                    &d.key,
-                    Some(&d.id),
-                    &aud,
-                    method.as_str(),
-                    path_only,
-                    &nonce,
-                ))
-            }
-        })
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, RelayError> {
+        let nonce = self.nonce().await?;
+        let token = device_token(
+            device.key(),
+            Some(&device.device_id),
+            &device.device_id,
+            &device.aud,
+            &method,
+            path,
+            &nonce,
+        );
+        self.send(method, path, body, Some(&token)).await
     }
 
-    /// A JSON call.
-    pub async fn json(
+    /// `GET /v1/devices`.
+    pub async fn devices(&self, device: &DeviceIdentity) -> Result<DeviceList, RelayError> {
+        self.as_device(device, Method::GET, paths::DEVICES, None)
+            .await?
+            .json_as("GET /v1/devices")
+            .await
+    }
+
+    /// `POST /v1/devices/{id}/promote`.
+    pub async fn promote(&self, device: &DeviceIdentity, id: &str) -> Result<Promoted, RelayError> {
+        self.as_device(
+            device,
+            Method::POST,
+            &paths::device(id, Some("promote")),
+            None,
+        )
+        .await?
+        .json_as("promote")
+        .await
+    }
+
+    /// `DELETE /v1/devices/{id}`.
+    pub async fn remove(&self, device: &DeviceIdentity, id: &str) -> Result<Removed, RelayError> {
+        self.as_device(device, Method::DELETE, &paths::device(id, None), None)
+            .await?
+            .json_as("DELETE /v1/devices/{id}")
+            .await
+    }
+
+    /// `POST /v1/devices/{id}/heartbeat` for this device (`sleeping`: going offline).
+    pub async fn heartbeat(
+        &self,
+        device: &DeviceIdentity,
+        sleeping: bool,
+    ) -> Result<Heartbeat, RelayError> {
+        let body = json!({ "state": if sleeping { "sleeping" } else { "online" } });
+        self.as_device(
+            device,
+            Method::POST,
+            &paths::device(&device.device_id, Some("heartbeat")),
+            Some(&body),
+        )
+        .await?
+        .json_as("heartbeat")
+        .await
+    }
+
+    /// `GET /v1/relay/repo/snapshot`: the whole repo as CAR bytes.
+    pub async fn snapshot(&self, device: &DeviceIdentity) -> Result<Vec<u8>, RelayError> {
+        let res = self
+            .as_device(device, Method::GET, paths::SNAPSHOT, None)
+            .await?;
+        let res = check(res).await?;
+        res.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| protocol("repo/snapshot")(e.to_string()))
+    }
+
+    /// `POST /v1/relay/commits/sign`.
+    pub async fn sign_commit(
+        &self,
+        device: &DeviceIdentity,
+        req: &CommitRequest<'_>,
+    ) -> Result<SignedCommit, RelayError> {
+        let c = req.commit;
+        let body = json!({
+            "commit": {
+                "did": c.did.as_str(),
+                "version": 3,
+                "data": c.data.to_string(),
+                "rev": c.rev.as_str(),
+                "prev": c.prev.map(|p| p.to_string()),
+            },
+            "blocks": STANDARD.encode(req.blocks_car),
+        });
+        self.as_device(device, Method::POST, paths::SIGN_COMMIT, Some(&body))
+            .await?
+            .json_as("commits/sign")
+            .await
+    }
+
+    // -- keys, recovery, transfer -------------------------------------------------------
+
+    /// The DID of `account`: a DID as it is, a handle resolved by the relay.
+    pub async fn resolve(&self, account: &str) -> Result<String, RelayError> {
+        if account.starts_with("did:") {
+            return Ok(account.to_string());
+        }
+        let path = format!("/xrpc/com.atproto.identity.resolveHandle?handle={account}");
+        let v: Value = self
+            .send(Method::GET, &path, None, None)
+            .await?
+            .json_as("resolveHandle")
+            .await?;
+        v.get("did")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| protocol("resolveHandle")("no did".into()))
+    }
+
+    /// `GET /v1/keys/rotation-log`.
+    pub async fn rotation_log(&self, device: &DeviceIdentity) -> Result<Value, RelayError> {
+        self.as_device(device, Method::GET, paths::ROTATION_LOG, None)
+            .await?
+            .json_as("rotation-log")
+            .await
+    }
+
+    /// `POST /v1/dids/{did}/rotate` with a new list of rotation keys.
+    pub async fn rotate_keys(
+        &self,
+        device: &DeviceIdentity,
+        keys: &[String],
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "rotationKeys": keys });
+        self.as_device(
+            device,
+            Method::POST,
+            &paths::rotate(&device.did),
+            Some(&body),
+        )
+        .await?
+        .json_as("dids/rotate")
+        .await
+    }
+
+    /// `PUT /v1/keys/shares/{set}`: hand the relay its share.
+    pub async fn put_share(
+        &self,
+        device: &DeviceIdentity,
+        share: &pds::secret::Share,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "share": share.reveal_text().as_str() });
+        self.as_device(
+            device,
+            Method::PUT,
+            &paths::share(&share.set_id().to_string()),
+            Some(&body),
+        )
+        .await?
+        .json_as("PUT keys/shares")
+        .await
+    }
+
+    /// `GET /v1/keys/shares/current` with the account password (HTTP Basic): the share's
+    /// `pds-share-v1:` text.
+    pub async fn release_share(
+        &self,
+        identifier: &str,
+        password: &Password,
+    ) -> Result<zeroize::Zeroizing<String>, RelayError> {
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, paths::share("current")))
+            .basic_auth(identifier, Some(password.expose()))
+            .send()
+            .await
+            .map_err(|e| RelayError::Unreachable {
+                url: self.base.clone(),
+                reason: error_chain(&e),
+            })?;
+        let v: Value = check(res).await?.json_as("GET keys/shares").await?;
+        v.get("share")
+            .and_then(Value::as_str)
+            .map(|s| zeroize::Zeroizing::new(s.to_string()))
+            .ok_or_else(|| protocol("GET keys/shares")("no share".into()))
+    }
+
+    /// `POST /v1/recovery/initiate`.
+    pub async fn recovery_initiate(
+        &self,
+        did: &str,
+        rotation_key: &str,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "account": did, "rotationKey": rotation_key });
+        self.send(Method::POST, paths::RECOVERY_INITIATE, Some(&body), None)
+            .await?
+            .json_as("recovery/initiate")
+            .await
+    }
+
+    /// `POST /v1/recovery/verify-key`: `signature` over the challenge, and the new
+    /// device `key` with its proof of possession.
+    pub async fn recovery_verify_key(
+        &self,
+        aud: &str,
+        recovery_id: &str,
+        signature: &str,
+        key: &Keypair,
+        name: &str,
+        platform: &str,
+    ) -> Result<Value, RelayError> {
+        let proof = self
+            .proof(aud, key, &Method::POST, paths::RECOVERY_VERIFY_KEY)
+            .await?;
+        let body = json!({
+            "recoveryId": recovery_id,
+            "signature": signature,
+            "deviceKey": key.did_key(),
+            "deviceName": name,
+            "platform": platform,
+            "proof": proof,
+        });
+        self.send(Method::POST, paths::RECOVERY_VERIFY_KEY, Some(&body), None)
+            .await?
+            .json_as("recovery/verify-key")
+            .await
+    }
+
+    /// `GET /v1/recovery/restore`: the stream (repository and blobs, one CAR).
+    pub async fn restore(&self, device: &DeviceIdentity) -> Result<reqwest::Response, RelayError> {
+        self.as_device(device, Method::GET, paths::RECOVERY_RESTORE, None)
+            .await
+    }
+
+    /// `POST /v1/transfer/initiate`.
+    pub async fn transfer_initiate(&self, device: &DeviceIdentity) -> Result<Value, RelayError> {
+        self.as_device(device, Method::POST, paths::TRANSFER_INITIATE, None)
+            .await?
+            .json_as("transfer/initiate")
+            .await
+    }
+
+    /// `POST /v1/transfer/accept` for the new device `key`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transfer_accept(
+        &self,
+        aud: &str,
+        account: &str,
+        code: &str,
+        key: &Keypair,
+        name: &str,
+        platform: &str,
+    ) -> Result<Value, RelayError> {
+        let proof = self
+            .proof(aud, key, &Method::POST, paths::TRANSFER_ACCEPT)
+            .await?;
+        let body = json!({
+            "account": account,
+            "code": code,
+            "deviceKey": key.did_key(),
+            "deviceName": name,
+            "platform": platform,
+            "proof": proof,
+        });
+        self.send(Method::POST, paths::TRANSFER_ACCEPT, Some(&body), None)
+            .await?
+            .json_as("transfer/accept")
+            .await
+    }
+
+    /// `POST /v1/transfer/complete`.
+    pub async fn transfer_complete(
+        &self,
+        device: &DeviceIdentity,
+        transfer_id: &str,
+        remove_old: bool,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "transferId": transfer_id, "removeOld": remove_old });
+        self.as_device(device, Method::POST, paths::TRANSFER_COMPLETE, Some(&body))
+            .await?
+            .json_as("transfer/complete")
+            .await
+    }
+
+    /// A proof of possession of `key` (not enrolled) for `method path`.
+    async fn proof(
+        &self,
+        aud: &str,
+        key: &Keypair,
+        method: &Method,
+        path: &str,
+    ) -> Result<String, RelayError> {
+        let nonce = self.nonce().await?;
+        Ok(device_token(
+            key,
+            None,
+            &key.did_key(),
+            aud,
+            method,
+            path,
+            &nonce,
+        ))
+    }
+
+    // -- plumbing --------------------------------------------------------------------------
+
+    /// Send one request; an error status becomes [`RelayError::Api`] (see [`check`]).
+    async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
-        auth: Auth<'_>,
-    ) -> Result<Value, CliError> {
-        let mut req = self.request(method, path, auth).await?;
+        bearer: Option<&str>,
+    ) -> Result<reqwest::Response, RelayError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req.send().await.map_err(|e| self.unreachable(e))?;
-        self.answer(res).await
-    }
-
-    /// A streamed GET (the restore stream); the response is checked for success.
-    pub async fn stream(&self, path: &str, auth: Auth<'_>) -> Result<reqwest::Response, CliError> {
-        let res = self
-            .request(Method::GET, path, auth)
-            .await?
-            .send()
-            .await
-            .map_err(|e| self.unreachable(e))?;
-        if res.status().is_success() {
-            Ok(res)
-        } else {
-            Err(self
-                .answer(res)
-                .await
-                .err()
-                .unwrap_or(CliError::Failed("the relay refused the download".into())))
-        }
+        let res = req.send().await.map_err(|e| RelayError::Unreachable {
+            url: self.base.clone(),
+            reason: error_chain(&e),
+        })?;
+        check(res).await
     }
 }
 
-/// An account as a device sees it: the relay, the DID, and this machine's device.
-#[derive(Debug)]
-pub struct AccountDevice {
-    pub relay: Relay,
-    pub did: String,
-    pub device: Device,
-}
-
-/// The relay of the command and the DID of `account`.
-pub async fn relay_and_did(ctx: &Ctx, account: &str) -> Result<(Relay, String), CliError> {
-    let relay = Relay::new(&ctx.relay_url().await?)?;
-    let did = relay.resolve(account).await?;
-    Ok((relay, did))
-}
-
-/// This machine's device of `account`, enrolling it first (with the account password,
-/// from `password_file` or asked) when it has none.
-pub async fn account_device(
-    ctx: &Ctx,
-    account: &str,
-    password_file: Option<&std::path::Path>,
-) -> Result<AccountDevice, CliError> {
-    let (relay, did) = relay_and_did(ctx, account).await?;
-    if let Some(mut device) = Device::load(&ctx.data_dir, &did, &relay.url)? {
-        if device.status == "pending" {
-            // Enrolled by a transfer: active once the other device completed it.
-            match relay
-                .json(
-                    Method::GET,
-                    "/v1/keys/rotation-log",
-                    None,
-                    Auth::Device(&device),
-                )
-                .await
-            {
-                Ok(_) => {
-                    device.status = "active".into();
-                    device.save(&ctx.data_dir)?;
-                }
-                Err(CliError::Relay { name, .. }) if name == "DevicePending" => {
-                    return Err(CliError::Failed(format!(
-                        "this machine's device {} waits for the other device to complete the \
-                         transfer (pdsctl transfer complete on that device)",
-                        device.id
-                    )));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        return Ok(AccountDevice { relay, did, device });
+/// Pass a success through; turn an error status into [`RelayError::Api`].
+async fn check(res: reqwest::Response) -> Result<reqwest::Response, RelayError> {
+    if res.status().is_success() {
+        return Ok(res);
     }
-    let password = ctx.password(password_file, account, "--password-file")?;
-    let session = relay.create_session(&did, &password).await?;
-    drop(password);
-    let key = device::new_key();
-    let proof = relay.proof(&key, "POST", "/v1/devices").await?;
-    let name = device::default_name();
-    let v = relay
-        .json(
-            Method::POST,
-            "/v1/devices",
-            Some(&json!({
-                "name": name,
-                "platform": device::platform(),
-                "publicKey": key.did_key(),
-                "proof": proof,
-            })),
-            Auth::Bearer(&session),
-        )
-        .await?;
-    let id = v["device"]["id"]
-        .as_str()
-        .ok_or_else(|| CliError::Failed("the relay did not name the new device".into()))?
-        .to_string();
-    let device = Device {
-        did: did.clone(),
-        relay: relay.url.clone(),
-        id,
-        name,
-        platform: device::platform().into(),
-        status: "active".into(),
-        key,
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let (error, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(b) => (
+            b.error.unwrap_or_else(|| format!("Http{status}")),
+            b.message.unwrap_or_else(|| format!("HTTP {status}")),
+        ),
+        Err(_) => (
+            format!("Http{status}"),
+            format!(
+                "HTTP {status}: {}",
+                text.chars().take(200).collect::<String>()
+            ),
+        ),
     };
-    let path = device.save(&ctx.data_dir)?;
-    ctx.note(&format!(
-        "enrolled this machine as device {} of {did} (key in {})",
-        device.id,
-        path.display()
-    ));
-    Ok(AccountDevice { relay, did, device })
+    Err(RelayError::Api {
+        status,
+        error,
+        message,
+    })
+}
+
+/// Decoding a successful answer.
+trait JsonAs {
+    async fn json_as<T: DeserializeOwned>(self, what: &str) -> Result<T, RelayError>;
+}
+
+impl JsonAs for reqwest::Response {
+    async fn json_as<T: DeserializeOwned>(self, what: &str) -> Result<T, RelayError> {
+        let bytes = self
+            .bytes()
+            .await
+            .map_err(|e| protocol(what)(error_chain(&e)))?;
+        serde_json::from_slice(&bytes).map_err(|e| protocol(what)(e.to_string()))
+    }
+}
+
+/// reqwest's error with its causes (the top level alone says little).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pds::crypto::Curve;
+
+    fn decode(part: &str) -> Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("json")
+    }
+
+    #[test]
+    fn device_tokens_are_es256_bound_to_the_request_and_verify() {
+        let key = Keypair::generate(Curve::P256);
+        let t = device_token(
+            &key,
+            Some("dev-1"),
+            "dev-1",
+            "did:web:relay.example.com",
+            &Method::POST,
+            "/v1/relay/commits/sign",
+            "n0nce",
+        );
+        let parts: Vec<&str> = t.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let h = decode(parts[0]);
+        assert_eq!(
+            h,
+            json!({"alg": "ES256", "typ": "device+jwt", "kid": "dev-1"})
+        );
+        let c = decode(parts[1]);
+        assert_eq!(c["iss"], "dev-1");
+        assert_eq!(c["aud"], "did:web:relay.example.com");
+        assert_eq!(c["htm"], "POST");
+        assert_eq!(c["htu"], "/v1/relay/commits/sign");
+        assert_eq!(c["nonce"], "n0nce");
+        let (iat, exp) = (
+            c["iat"].as_i64().expect("iat"),
+            c["exp"].as_i64().expect("exp"),
+        );
+        assert!(exp > iat && exp - iat <= 300);
+        let sig = URL_SAFE_NO_PAD.decode(parts[2]).expect("sig");
+        key.public()
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+            .expect("the signature verifies with the device key");
+        // A proof of possession has no kid, and a fresh jti each time.
+        let p = device_token(
+            &key,
+            None,
+            &key.did_key(),
+            "a",
+            &Method::POST,
+            "/v1/devices",
+            "n",
+        );
+        let ph = decode(p.split('.').next().expect("header"));
+        assert!(ph.get("kid").is_none());
+        let q = device_token(
+            &key,
+            None,
+            &key.did_key(),
+            "a",
+            &Method::POST,
+            "/v1/devices",
+            "n",
+        );
+        assert_ne!(
+            decode(p.split('.').nth(1).expect("claims"))["jti"],
+            decode(q.split('.').nth(1).expect("claims"))["jti"]
+        );
+    }
+
+    #[test]
+    fn relay_urls_are_checked() {
+        assert!(RelayClient::new("https://pds.example.com/").is_ok());
+        assert_eq!(
+            RelayClient::new("https://pds.example.com/")
+                .expect("ok")
+                .url(),
+            "https://pds.example.com"
+        );
+        assert!(matches!(
+            RelayClient::new("ftp://x.example"),
+            Err(RelayError::BadUrl(_))
+        ));
+        assert!(matches!(
+            RelayClient::new("pds.example.com"),
+            Err(RelayError::BadUrl(_))
+        ));
+    }
 }

@@ -15,7 +15,7 @@
 use crate::ctx::Ctx;
 use crate::error::CliError;
 use crate::keychain::Keychain;
-use crate::relay::{Auth, Relay};
+use crate::relay::RelayClient;
 use pds::crypto::Keypair;
 use pds::secret::{MnemonicError, Share, ShareWords};
 use std::path::PathBuf;
@@ -139,28 +139,15 @@ fn prompt_words(ctx: &Ctx) -> Result<ShareWords, CliError> {
 
 async fn from_relay(
     ctx: &Ctx,
-    relay: Option<&Relay>,
+    relay: Option<&RelayClient>,
     did: &str,
     password_file: Option<&std::path::Path>,
 ) -> Result<Share, CliError> {
     let relay = relay.ok_or_else(|| {
         CliError::Usage("the relay's share needs a relay: give --relay URL".into())
     })?;
-    let password = ctx.password(password_file, did, "--password-file")?;
-    let v = relay
-        .json(
-            reqwest::Method::GET,
-            "/v1/keys/shares/current",
-            None,
-            Auth::Basic(did, &password),
-        )
-        .await?;
-    let text = Zeroizing::new(
-        v["share"]
-            .as_str()
-            .ok_or_else(|| CliError::Failed("the relay answered without a share".into()))?
-            .to_string(),
-    );
+    let password = crate::device_opts::password(ctx, password_file, did)?;
+    let text = relay.release_share(did, &password).await?;
     Share::from_text(&text)
         .map_err(|e| CliError::Failed(format!("the relay's share is damaged: {e}")))
 }
@@ -168,21 +155,20 @@ async fn from_relay(
 /// Gather the requested shares (in order; the words last).
 pub async fn gather(
     ctx: &Ctx,
-    relay: Option<&Relay>,
+    keychain: &Keychain,
+    relay: Option<&RelayClient>,
     req: &Request,
 ) -> Result<Vec<Gathered>, CliError> {
     let mut out: Vec<Gathered> = Vec::new();
     for source in &req.sources {
         let g = match source {
             Source::Keychain => {
-                let (share, place) = Keychain::new(ctx.keychain, &ctx.data_dir)
-                    .load(&req.did)?
-                    .ok_or_else(|| {
-                        CliError::Failed(format!(
-                            "this machine's keychain holds no share of {}",
-                            req.did
-                        ))
-                    })?;
+                let (share, place) = keychain.load(&req.did)?.ok_or_else(|| {
+                    CliError::Failed(format!(
+                        "this machine's keychain holds no share of {}",
+                        req.did
+                    ))
+                })?;
                 Gathered {
                     share,
                     from: format!("keychain ({place})"),

@@ -37,8 +37,8 @@ pub fn write(share: &Share, did: &str, handle: &str, out: &Path) -> Result<Writt
         text: with_suffix(&b, ".txt"),
         html: with_suffix(&b, ".html"),
     };
-    crate::device::write_private(&written.text, sheet.reveal_text().as_bytes())?;
-    crate::device::write_private(&written.html, sheet.reveal_html().as_bytes())?;
+    crate::device_opts::write_private(&written.text, sheet.reveal_text().as_bytes())?;
+    crate::device_opts::write_private(&written.html, sheet.reveal_html().as_bytes())?;
     Ok(written)
 }
 

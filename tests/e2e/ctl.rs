@@ -53,13 +53,9 @@ impl Machine {
             .join(format!("{safe}.share"))
     }
 
-    /// This machine's device file for `did`.
-    pub fn device_file(&self, did: &str) -> PathBuf {
-        let safe: String = did
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        self.data_dir().join("devices").join(format!("{safe}.json"))
+    /// This machine's device file (pdsctl keeps one device per data folder).
+    pub fn device_file(&self) -> PathBuf {
+        self.data_dir().join("device.json")
     }
 
     /// pdsctl's data folder on this machine.

@@ -1113,7 +1113,7 @@ fn writes_answer_503_while_the_repo_host_is_offline_and_resume_when_it_returns()
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = write_config(tmp.path(), "[devices]\nrepo_host_timeout_secs = 2\n");
     let pds = Pdsd::start_with(&["--config", cfg.to_str().expect("path")]);
-    let (phone, desk, mut repo) = desktop_setup(&pds);
+    let (phone, desk, _) = desktop_setup(&pds);
     let (st, _) = create_post(&pds, &phone.did, &phone.access, "host online");
     assert_eq!(st, 200);
     // The desktop signs off (goes to sleep): writes are refused at once, reads work.
@@ -1176,7 +1176,7 @@ fn writes_answer_503_while_the_repo_host_is_offline_and_resume_when_it_returns()
     // Its own commit brings it back online.
     let (st, car) = desk.get_bytes("/v1/relay/repo/snapshot");
     assert_eq!(st, 200);
-    repo = LocalRepo::from_car(&car);
+    let mut repo = LocalRepo::from_car(&car);
     let built = repo.build(&[(
         &format!("app.bsky.feed.post/{}", next_tid(&repo.rev)),
         Some(post_record("desktop is back")),
@@ -1244,7 +1244,9 @@ fn tier_limits_come_from_the_configuration() {
         "application/octet-stream",
         Some(&phone.access),
     );
-    assert!(r.0 == 400 || r.0 == 413, "{:?}", r);
+    assert_error(&r, 400, "BlobTooLarge");
+    let m = r.1["message"].as_str().unwrap_or("");
+    assert!(m.contains("1000 bytes") && m.contains("free tier"), "{m}");
     let (st, _) = x.post_bytes(
         "com.atproto.repo.uploadBlob",
         vec![1u8; 900],
@@ -1258,12 +1260,13 @@ fn tier_limits_come_from_the_configuration() {
         "application/octet-stream",
         Some(&phone.access),
     );
-    assert!(r.0 == 400 || r.0 == 413, "quota: {:?}", r);
+    assert_error(&r, 400, "BlobTooLarge");
+    let m = r.1["message"].as_str().unwrap_or("");
+    assert!(m.contains("quota") && m.contains("1500 bytes"), "{m}");
     // The firehose proxy is not in this tier.
-    let (st, v) = runtime()
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .err()
-        .expect("refused");
+    let Err((st, v)) = runtime().block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy must be refused on this tier");
+    };
     assert_eq!(st, 403, "{v}");
     assert_eq!(error_name(&v), "TierLimitExceeded");
 }
@@ -1277,10 +1280,9 @@ fn the_firehose_proxy_resumes_from_the_cursor_the_relay_holds() {
     let other = mobile_signup(&pds);
     // First connection: from now on. A write of ours arrives; another account's does not.
     let rt = runtime();
-    let mut ws = rt
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .ok()
-        .expect("connect");
+    let Ok(mut ws) = rt.block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy refused the connection");
+    };
     let (st, _) = create_post(&pds, &other.did, &other.access, "not mine");
     assert_eq!(st, 200);
     let (st, c1) = create_post(&pds, &phone.did, &phone.access, "mine 1");
@@ -1296,10 +1298,9 @@ fn the_firehose_proxy_resumes_from_the_cursor_the_relay_holds() {
     // Asleep: two commits happen. Reconnecting without a cursor delivers exactly those.
     let (_, c2) = create_post(&pds, &phone.did, &phone.access, "mine 2");
     let (_, c3) = create_post(&pds, &phone.did, &phone.access, "mine 3");
-    let mut ws = rt
-        .block_on(ws_firehose(&pds, &phone.device, None))
-        .ok()
-        .expect("connect");
+    let Ok(mut ws) = rt.block_on(ws_firehose(&pds, &phone.device, None)) else {
+        panic!("the firehose proxy refused the connection");
+    };
     let got = rt.block_on(read_frames(&mut ws, 2));
     let cids: Vec<String> = got
         .iter()
@@ -1441,13 +1442,7 @@ fn the_openapi_document_covers_exactly_the_served_routes() {
         }
     }
     // Paths that are not in the document are not served.
-    for p in [
-        "/v1",
-        "/v1/nope",
-        "/v1/devices/x/y/z",
-        "/v1/transfer/initiate",
-        "/v1/keys/rotation-log",
-    ] {
+    for p in ["/v1", "/v1/nope", "/v1/devices/x/y/z", "/v1/relay/nope"] {
         let res = http()
             .get(format!("{}{p}", pds.url))
             .send()
@@ -1469,4 +1464,301 @@ fn the_openapi_document_covers_exactly_the_served_routes() {
             )));
         }
     }
+}
+
+// ---------------------------------------------------------------- pdsctl as a device
+
+/// `pdsctl --json --yes ARGS --data-dir DIR` (device commands take no socket).
+fn pdsctl_device(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(crate::support::bin("pdsctl"))
+        .args(["--json", "--yes"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("PDSCTL_DATA_DIR")
+        .env_remove("PDSCTL_SOCKET")
+        .output()
+        .expect("run pdsctl")
+}
+
+/// The JSON document of a pdsctl run that must succeed.
+fn pdsctl_ok(dir: &std::path::Path, args: &[&str]) -> Value {
+    let out = pdsctl_device(dir, args);
+    assert!(
+        out.status.success(),
+        "pdsctl {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "pdsctl {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The error document of a pdsctl run that must fail with `code`.
+fn pdsctl_err(dir: &std::path::Path, args: &[&str], code: i32) -> Value {
+    let out = pdsctl_device(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "pdsctl {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("error document")
+}
+
+fn desktop_commit_json(c: &Value) -> Value {
+    json!({
+        "cid": c["cid"], "rev": c["rev"],
+        "ops": c["ops"].as_array().expect("ops").iter()
+            .map(|o| json!([o["action"], o["path"], o["cid"]]))
+            .collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn pdsctl_plays_the_desktop_enrol_promote_sync_sleep_and_remove() {
+    use std::os::unix::fs::PermissionsExt;
+    let pds = Pdsd::start();
+    let phone = mobile_signup(&pds);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let desk_dir = tmp.path().join("desk");
+
+    // Enrol without a password (a phone-made account has none): pending, with a code.
+    let e = pdsctl_ok(
+        &desk_dir,
+        &[
+            "device",
+            "enroll",
+            "--relay",
+            &pds.url,
+            "--account",
+            &phone.handle,
+            "--pair",
+            "--name",
+            "pdsctl desktop",
+            "--platform",
+            "linux",
+        ],
+    );
+    assert_eq!(e["did"], phone.did.as_str(), "{e}");
+    assert_eq!(e["device"]["status"], "pending", "{e}");
+    let desk_id = e["device"]["id"].as_str().expect("id").to_string();
+    let code = e["pairingCode"].as_str().expect("pairingCode").to_string();
+    let key_file = desk_dir.join("device.json");
+    let mode = std::fs::metadata(&key_file)
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // Pending devices cannot act yet; the error says so.
+    let r = pdsctl_err(&desk_dir, &["device", "list"], 1);
+    assert_eq!(r["error"], "DevicePending", "{r}");
+    // A second enrolment into the same folder is refused.
+    pdsctl_err(
+        &desk_dir,
+        &[
+            "device",
+            "enroll",
+            "--relay",
+            &pds.url,
+            "--account",
+            &phone.handle,
+            "--pair",
+        ],
+        1,
+    );
+    // The phone confirms the code.
+    let (st, v) = phone.device.call(
+        "POST",
+        &format!("/v1/devices/{desk_id}/pair"),
+        Some(&json!({ "code": code })),
+    );
+    assert_eq!(st, 200, "{v}");
+    let l = pdsctl_ok(&desk_dir, &["device", "list"]);
+    assert_eq!(l["thisDevice"], desk_id.as_str());
+    let ids: Vec<&str> = l["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert!(ids.contains(&desk_id.as_str()) && ids.contains(&phone.device.id.as_str()));
+
+    // Promote this machine: desktop-enrolled mode, with a verified local copy.
+    let p = pdsctl_ok(&desk_dir, &["device", "promote"]);
+    assert_eq!(p["mode"], "desktop-enrolled", "{p}");
+    assert_eq!(p["device"]["role"], "repo-host");
+    assert!(desk_dir.join("repo.car").exists());
+
+    // A commit built here, signed by the relay.
+    let post = tmp.path().join("post.json");
+    std::fs::write(&post, post_record("built by pdsctl").to_string()).expect("write");
+    let create = format!("app.bsky.feed.post={}", post.display());
+    let s = pdsctl_ok(&desk_dir, &["desktop", "sync", "--create", &create]);
+    assert_eq!(s["repoHost"], true, "{s}");
+    let c1 = s["committed"].clone();
+    assert_eq!(c1["ops"][0]["action"], "create", "{s}");
+    let path = c1["ops"][0]["path"].as_str().expect("path").to_string();
+    let (st, lc) = pds.xrpc().get(
+        "com.atproto.sync.getLatestCommit",
+        &[("did", &phone.did)],
+        None,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(lc["cid"], c1["cid"]);
+    assert_eq!(s["localRepo"]["head"]["commit"], c1["cid"]);
+    let verified = verify_repo(&pds, &phone.did);
+    assert!(verified.records.iter().any(|(p, _)| *p == path));
+    let frames = firehose_replay(&pds, 0);
+    assert!(
+        frames.iter().any(|(t, b)| t == "#commit"
+            && b.get("commit")
+                .is_some_and(|c| link_str(c) == c1["cid"].as_str().unwrap_or(""))),
+        "the desktop's commit is on the firehose"
+    );
+
+    // Someone writes through XRPC while the desktop is online; the next sync catches up
+    // (a verified snapshot) before building on the new head.
+    let (st, _) = create_post(&pds, &phone.did, &phone.access, "from the phone");
+    assert_eq!(st, 200);
+    let profile = tmp.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        json!({"$type": "app.bsky.actor.profile", "displayName": "Desk"}).to_string(),
+    )
+    .expect("write");
+    let put = format!("app.bsky.actor.profile/self={}", profile.display());
+    let s = pdsctl_ok(
+        &desk_dir,
+        &["desktop", "sync", "--put", &put, "--delete", &path],
+    );
+    assert_eq!(s["pulled"], true, "{s}");
+    let c2 = s["committed"].clone();
+    let actions: Vec<&str> = c2["ops"]
+        .as_array()
+        .expect("ops")
+        .iter()
+        .filter_map(|o| o["action"].as_str())
+        .collect();
+    assert_eq!(actions, vec!["create", "delete"], "{s}");
+    let verified = verify_repo(&pds, &phone.did);
+    assert!(!verified.records.iter().any(|(p, _)| *p == path));
+    assert_eq!(
+        verified.commit_cid.to_string(),
+        c2["cid"].as_str().expect("cid")
+    );
+    // Nothing to do: in step, nothing pulled.
+    let s = pdsctl_ok(&desk_dir, &["desktop", "sync"]);
+    assert_eq!(s["pulled"], false, "{s}");
+    assert!(s.get("committed").is_none());
+    // A bad change is refused before anything is sent.
+    pdsctl_err(
+        &desk_dir,
+        &[
+            "desktop",
+            "sync",
+            "--delete",
+            "app.bsky.feed.post/3zzzzzzzzzzzz",
+        ],
+        1,
+    );
+
+    atproto_js(&json!({
+        "pdsUrl": pds.url.replace("127.0.0.1", "localhost"),
+        "plcUrl": pds.plc_url,
+        "did": phone.did,
+        "handle": phone.handle,
+        "accessJwt": phone.access,
+        "refreshJwt": phone.refresh,
+        "desktopCommits": [desktop_commit_json(&c1), desktop_commit_json(&c2)],
+    }));
+
+    // The desktop goes to sleep: XRPC writes answer 503, reads work; it syncs: accepted.
+    let s = pdsctl_ok(&desk_dir, &["desktop", "sync", "--sleep"]);
+    assert_eq!(s["online"], false, "{s}");
+    assert_error(
+        &create_post(&pds, &phone.did, &phone.access, "while asleep"),
+        503,
+        "RepoHostOffline",
+    );
+    let (st, _) = pds.xrpc().get(
+        "com.atproto.repo.listRecords",
+        &[("repo", &phone.did), ("collection", "app.bsky.feed.post")],
+        None,
+    );
+    assert_eq!(st, 200);
+    let s = pdsctl_ok(&desk_dir, &["desktop", "sync"]);
+    assert_eq!(s["online"], true);
+    let (st, _) = create_post(&pds, &phone.did, &phone.access, "awake again");
+    assert_eq!(st, 200);
+
+    // A machine enrolled with the password of an account that has one is active at once.
+    let acct = pds.create_account();
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, format!("{}\n", acct.password)).expect("pw");
+    let other_dir = tmp.path().join("other");
+    let e = pdsctl_ok(
+        &other_dir,
+        &[
+            "device",
+            "enroll",
+            "--relay",
+            &pds.url,
+            "--account",
+            &acct.handle,
+            "--password-file",
+            pw.to_str().expect("utf-8"),
+            "--platform",
+            "macos",
+        ],
+    );
+    assert_eq!(e["device"]["status"], "active", "{e}");
+    assert!(e.get("pairingCode").is_none());
+    let other_id = e["device"]["id"].as_str().expect("id").to_string();
+    // A desktop that is not the repo host cannot send commits.
+    let r = pdsctl_err(&other_dir, &["desktop", "sync", "--create", &create], 1);
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not the repo host"),
+        "{r}"
+    );
+    // Another account's device is not ours to remove.
+    pdsctl_err(&desk_dir, &["device", "remove", &other_id], 1);
+    let s = pdsctl_ok(&other_dir, &["device", "remove"]);
+    assert_eq!(s["keyFileDeleted"], true, "{s}");
+    assert!(!other_dir.join("device.json").exists());
+
+    // This machine removes itself: the account is back in mobile-only mode, the key is
+    // gone, and the old token no longer authenticates.
+    let s = pdsctl_ok(&desk_dir, &["device", "remove"]);
+    assert_eq!(s["wasRepoHost"], true, "{s}");
+    assert_eq!(s["keyFileDeleted"], true);
+    let (_, m) = phone.device.call("GET", "/v1/relay/mode", None);
+    assert_eq!(m["mode"], "mobile-only");
+    let r = pdsctl_err(&desk_dir, &["device", "list"], 1);
+    assert!(
+        r["message"].as_str().unwrap_or("").contains("not enrolled"),
+        "{r}"
+    );
+    // Usage errors exit 2.
+    pdsctl_err(
+        &desk_dir,
+        &[
+            "device",
+            "enroll",
+            "--relay",
+            "ftp://nowhere",
+            "--account",
+            &phone.handle,
+            "--pair",
+        ],
+        2,
+    );
 }

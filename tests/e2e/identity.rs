@@ -78,14 +78,20 @@ fn resolve_and_update_handle() {
         400,
         "HandleNotAvailable",
     );
-    assert_error(
-        &x.post(
-            "com.atproto.identity.updateHandle",
-            &json!({"handle": "x.example.com"}),
-            Some(&b.access),
-        ),
-        400,
-        "UnsupportedDomain",
+    // A domain outside the server's: accepted only when it names the account (see
+    // handles.rs); this one resolves to nothing.
+    let r = x.post(
+        "com.atproto.identity.updateHandle",
+        &json!({"handle": "x.example.com"}),
+        Some(&b.access),
+    );
+    assert_error(&r, 400, "InvalidRequest");
+    assert!(
+        r.1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not resolve to this account")),
+        "{}",
+        r.1
     );
 }
 

@@ -61,7 +61,8 @@ echo "=== fuzz account"
 
 echo "=== schemathesis ($CHECKS)"
 status=0
-FUZZ_STATE="$WORK/state.json" PYTHONPATH="$ROOT/tests/fuzz" SCHEMATHESIS_HOOKS=hooks \
+# Run from the scratch folder: schemathesis keeps a cache (.schemathesis/) in the current one.
+(cd "$WORK" && FUZZ_STATE="$WORK/state.json" PYTHONPATH="$ROOT/tests/fuzz" SCHEMATHESIS_HOOKS=hooks \
   "$VENV/bin/schemathesis" --no-color run "$URL/v1/openapi.json" \
     --url "$URL" \
     --checks "$CHECKS" \
@@ -69,7 +70,7 @@ FUZZ_STATE="$WORK/state.json" PYTHONPATH="$ROOT/tests/fuzz" SCHEMATHESIS_HOOKS=h
     --max-examples "${FUZZ_MAX_EXAMPLES:-25}" \
     --workers 1 \
     --request-timeout 30 \
-    --suppress-health-check all ${FUZZ_EXTRA:-} || status=$?
+    --suppress-health-check all ${FUZZ_EXTRA:-}) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- pdsd log (tail)"; tail -n 60 "$WORK/pdsd.log"
 fi

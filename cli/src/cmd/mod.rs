@@ -5,6 +5,8 @@
 
 pub mod account;
 pub mod backup;
+pub mod desktop;
+pub mod device;
 pub mod did;
 pub mod export;
 pub mod generate;
@@ -27,6 +29,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Invite(c) => invite::run(c, ctx).await,
         Command::Did(c) => did::run(c, ctx).await,
         Command::Oauth(c) => oauth::run(c, ctx).await,
+        Command::Device(c) => device::run(c, ctx).await,
+        Command::Desktop(c) => desktop::run(c, ctx).await,
         Command::Export(a) => export::run(a, ctx).await,
         Command::Import(a) => import::run(a, ctx).await,
         Command::Backup(c) => backup::run(c, ctx).await,

@@ -14,10 +14,11 @@
 //! The key is never written to disk and never printed; only its did:key is.
 
 use crate::ctx::Ctx;
-use crate::device::{self, Device};
+use crate::device_file::DeviceIdentity;
+use crate::device_opts::{self, DeviceOpts};
 use crate::error::CliError;
 use crate::export_dir::{self, ExportDir};
-use crate::relay::{Auth, Relay};
+use crate::relay::RelayClient;
 use crate::shares::{self, Request, Source, Words};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,7 +27,6 @@ use futures::StreamExt;
 use pds::admin::ExportManifest;
 use pds::crypto::Keypair;
 use serde::Serialize;
-use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -73,6 +73,8 @@ pub struct RecoverArgs {
     /// With --to: host the account under this handle instead of the exported one.
     #[arg(long, value_name = "HANDLE", requires = "to")]
     pub handle: Option<String>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `recover` prints.
@@ -124,16 +126,19 @@ pub async fn run(args: RecoverArgs, ctx: &Ctx) -> Result<(), CliError> {
     }
     let needs_relay = (!args.verify_only && args.to.is_none()) || sources.contains(&Source::Relay);
     let relay = if needs_relay {
-        Some(Relay::new(&ctx.relay_url().await?)?)
+        Some(args.opts.relay(ctx).await?)
     } else {
-        match &ctx.relay {
-            Some(url) => Some(Relay::new(url)?),
+        match &args.opts.relay {
+            Some(url) => Some(RelayClient::new(url)?),
             None => None,
         }
     };
+    let dir = args.opts.dir()?;
+    let keychain = args.opts.keychain()?;
     let did = resolve_did(&account, relay.as_ref(), args.from_export.as_deref()).await?;
     let gathered = shares::gather(
         ctx,
+        &keychain,
         relay.as_ref(),
         &Request {
             did: did.clone(),
@@ -148,7 +153,7 @@ pub async fn run(args: RecoverArgs, ctx: &Ctx) -> Result<(), CliError> {
     let shares_from: Vec<String> = gathered.iter().map(|g| g.from.clone()).collect();
     drop(gathered);
     // Before anything is signed: the key must be one of the DID's rotation keys.
-    let plc = ctx.plc_url().await;
+    let plc = args.opts.plc_url(ctx).await;
     let last = crate::plc::last_op(&plc, &did).await?;
     let position = crate::plc::position(&did, &last, &key)?;
     let mut out = Recovered {
@@ -174,10 +179,21 @@ pub async fn run(args: RecoverArgs, ctx: &Ctx) -> Result<(), CliError> {
         return emit(ctx, &out);
     }
     let relay = relay.ok_or_else(|| CliError::Usage("which relay? give --relay URL".into()))?;
-    let device = ceremony(ctx, &relay, &did, &key).await?;
-    drop(key);
-    out.device_id = Some(device.id.clone());
+    // The new device key is kept in this data folder, which holds one device.
+    if let Some(existing) = args.opts.identity()? {
+        return Err(CliError::Failed(format!(
+            "{} already holds this machine's device {} of {}; recover into another --data-dir \
+             (or remove that device first with `pdsctl device remove`); nothing was signed",
+            DeviceIdentity::path(&dir).display(),
+            existing.device_id,
+            existing.did
+        )));
+    }
     let handle = crate::cmd::backup::handle_of(&last);
+    let device = ceremony(&relay, &did, handle.clone(), &key).await?;
+    drop(key);
+    device.save(&dir)?;
+    out.device_id = Some(device.device_id.clone());
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "{}-recovered",
@@ -229,7 +245,7 @@ fn emit(ctx: &Ctx, out: &Recovered) -> Result<(), CliError> {
 
 async fn resolve_did(
     account: &str,
-    relay: Option<&Relay>,
+    relay: Option<&RelayClient>,
     export: Option<&Path>,
 ) -> Result<String, CliError> {
     if account.starts_with("did:") {
@@ -242,7 +258,7 @@ async fn resolve_did(
         }
     }
     match relay {
-        Some(r) => r.resolve(account).await,
+        Some(r) => Ok(r.resolve(account).await?),
         None => Err(CliError::Usage(format!(
             "cannot tell the DID of {account} without a relay: give the DID instead"
         ))),
@@ -250,15 +266,13 @@ async fn resolve_did(
 }
 
 /// Prove the key to the relay and enrol a new device key of this machine.
-async fn ceremony(ctx: &Ctx, relay: &Relay, did: &str, key: &Keypair) -> Result<Device, CliError> {
-    let started = relay
-        .json(
-            reqwest::Method::POST,
-            "/v1/recovery/initiate",
-            Some(&json!({ "account": did, "rotationKey": key.did_key() })),
-            Auth::None,
-        )
-        .await?;
+async fn ceremony(
+    relay: &RelayClient,
+    did: &str,
+    handle: Option<String>,
+    key: &Keypair,
+) -> Result<DeviceIdentity, CliError> {
+    let started = relay.recovery_initiate(did, &key.did_key()).await?;
     let field = |name: &str| -> Result<String, CliError> {
         started[name]
             .as_str()
@@ -285,54 +299,38 @@ async fn ceremony(ctx: &Ctx, relay: &Relay, did: &str, key: &Keypair) -> Result<
     let message = pds::secret::challenge::recovery_message(did, &id, &challenge, &audience)
         .ok_or_else(|| CliError::Failed("the relay's challenge is malformed".into()))?;
     let signature = URL_SAFE_NO_PAD.encode(key.sign(&message));
-    let device_key = device::new_key();
-    let path = "/v1/recovery/verify-key";
-    let proof = relay.proof(&device_key, "POST", path).await?;
-    let name = device::default_name();
+    let device_key = Keypair::generate(pds::crypto::Curve::P256);
+    let name = device_opts::default_name();
+    let platform = device_opts::platform();
     let v = relay
-        .json(
-            reqwest::Method::POST,
-            path,
-            Some(&json!({
-                "recoveryId": id,
-                "signature": signature,
-                "deviceKey": device_key.did_key(),
-                "deviceName": name,
-                "platform": device::platform(),
-                "proof": proof,
-            })),
-            Auth::None,
-        )
+        .recovery_verify_key(&service, &id, &signature, &device_key, &name, platform)
         .await?;
     let device_id = v["deviceId"]
         .as_str()
         .ok_or_else(|| CliError::Failed("the relay did not name the new device".into()))?
         .to_string();
-    let device = Device {
-        did: did.to_string(),
-        relay: relay.url.clone(),
-        id: device_id,
+    Ok(DeviceIdentity::new(
+        relay.url().to_string(),
+        service,
+        did.to_string(),
+        handle,
+        device_id,
         name,
-        platform: device::platform().into(),
-        status: "active".into(),
-        key: device_key,
-    };
-    device.save(&ctx.data_dir)?;
-    Ok(device)
+        platform.to_string(),
+        device_key,
+    ))
 }
 
 /// Download the account (`GET /v1/recovery/restore`) into an export folder, checking
 /// every block, the repository, and the signing key against the PLC directory's.
 async fn restore(
     ctx: &Ctx,
-    relay: &Relay,
-    device: &Device,
+    relay: &RelayClient,
+    device: &DeviceIdentity,
     dir: &Path,
     expected_signing: Option<&str>,
 ) -> Result<Restored, CliError> {
-    let res = relay
-        .stream("/v1/recovery/restore", Auth::Device(device))
-        .await?;
+    let res = relay.restore(device).await?;
     let total = res
         .headers()
         .get("x-blob-bytes")
@@ -347,9 +345,8 @@ async fn restore(
     let bar = ctx.progress(total, "restoring");
     let mut body = res.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| CliError::Unreachable {
-            url: relay.url.clone(),
-            message: format!("the download broke off: {e}"),
+        let chunk = chunk.map_err(|e| {
+            CliError::Failed(format!("the download from {} broke off: {e}", relay.url()))
         })?;
         file.write_all(&chunk)
             .map_err(CliError::io(format!("cannot write {}", partial.display())))?;
@@ -481,10 +478,6 @@ async fn move_to(
         client: crate::client::Client::new(PathBuf::from(to)),
         json: ctx.json,
         yes: ctx.yes,
-        relay: None,
-        plc_url: ctx.plc_url.clone(),
-        data_dir: ctx.data_dir.clone(),
-        keychain: ctx.keychain,
     };
     let password = args
         .password_file

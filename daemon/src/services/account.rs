@@ -41,7 +41,7 @@ pub struct Created {
     pub did: String,
     pub handle: String,
     pub plc_op: SignedOp,
-    /// The account's signing key (`did:key`).
+    /// The account's signing key (`did:key`), the DID's `#atproto` method.
     pub signing_key: String,
 }
 

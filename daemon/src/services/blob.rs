@@ -67,13 +67,17 @@ where
     E: std::fmt::Display,
 {
     let limits = tier_limits(state, account).clone();
+    let tier = account.tier.clone();
     let did = account.did.clone();
     let used = state.db.read(move |c| blob_store::usage(c, &did)).await?;
-    if used >= limits.blob_quota_bytes {
-        return Err(ServiceError::BlobTooLarge(format!(
-            "Blob storage quota of {} bytes is used up",
+    let quota_text = |what: &str| {
+        format!(
+            "Blob storage quota {what}: the {tier} tier holds {} bytes of blobs per account and {used} are used",
             limits.blob_quota_bytes
-        )));
+        )
+    };
+    if used >= limits.blob_quota_bytes {
+        return Err(ServiceError::BlobTooLarge(quota_text("is used up")));
     }
     let limit = limits
         .blob_max_bytes
@@ -84,11 +88,12 @@ where
         .await
         .map_err(|e| match e {
             crate::blobs::BlobError::TooLarge { .. } if limit < limits.blob_max_bytes => {
-                ServiceError::BlobTooLarge(format!(
-                    "Blob storage quota of {} bytes would be exceeded",
-                    limits.blob_quota_bytes
-                ))
+                ServiceError::BlobTooLarge(quota_text("would be exceeded"))
             }
+            crate::blobs::BlobError::TooLarge { limit } => ServiceError::BlobTooLarge(format!(
+                "This file is too large. It is larger than the maximum size of {limit} bytes \
+                 (the {tier} tier's limit per blob)"
+            )),
             other => other.into(),
         })?;
     let declared = content_type

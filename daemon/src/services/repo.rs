@@ -299,7 +299,14 @@ pub async fn find_readable(
     repo: &str,
     allow_deactivated: bool,
 ) -> Result<accounts::AccountRow, ServiceError> {
-    let a = find_account(state, repo).await?;
+    readable(find_account(state, repo).await?, allow_deactivated)
+}
+
+/// Refuse a taken-down (and unless allowed, a deactivated) account.
+fn readable(
+    a: accounts::AccountRow,
+    allow_deactivated: bool,
+) -> Result<accounts::AccountRow, ServiceError> {
     match a.status() {
         "takendown" => Err(ServiceError::RepoTakendown(a.did.clone())),
         "deactivated" if !allow_deactivated => Err(ServiceError::RepoDeactivated(a.did.clone())),
@@ -307,22 +314,35 @@ pub async fn find_readable(
     }
 }
 
-/// A record's CID and value.
-pub async fn get_record(
+/// com.atproto.repo.getRecord's read in one trip to a reader connection: the readable
+/// account named by `repo` (DID or handle), and its record's CID and value if present.
+pub async fn read_record(
     state: &AppState,
-    did: &str,
+    repo: &str,
     collection: &str,
     rkey: &str,
-) -> Result<Option<(Cid, Value)>, ServiceError> {
-    let (d, c, k) = (did.to_string(), collection.to_string(), rkey.to_string());
-    let found = state
+) -> Result<(accounts::AccountRow, Option<(Cid, Value)>), ServiceError> {
+    let ident = pds::syntax::AtIdentifier::new(repo)
+        .map_err(|e| ServiceError::invalid(format!("Invalid repo: {e}")))?;
+    let (key, repo, c, k) = (
+        ident.as_str().to_string(),
+        repo.to_string(),
+        collection.to_string(),
+        rkey.to_string(),
+    );
+    state
         .db
-        .read(move |conn| repo_store::get_record(conn, &d, &c, &k))
-        .await?;
-    match found {
-        None => Ok(None),
-        Some((cid, bytes)) => Ok(Some((cid, pds::data::cbor::decode_value(&bytes)?))),
-    }
+        .read(move |conn| -> Result<_, ServiceError> {
+            let account = accounts::by_identifier(conn, &key)?
+                .ok_or_else(|| ServiceError::RepoNotFound(repo.clone()))?;
+            let account = readable(account, false)?;
+            let record = match repo_store::get_record(conn, &account.did, &c, &k)? {
+                None => None,
+                Some((cid, bytes)) => Some((cid, pds::data::cbor::decode_value(&bytes)?)),
+            };
+            Ok((account, record))
+        })
+        .await
 }
 
 /// The head of a repo.
@@ -476,6 +496,8 @@ pub async fn import_car(
             let conn = tx.conn();
             let account = accounts::by_did(conn, did_typed.as_str())?
                 .ok_or_else(|| ServiceError::RepoNotFound(did_typed.to_string()))?;
+            // An import is a relay-built commit too: not while the repo host is offline.
+            super::device::require_relay_writable(&st, conn, did_typed.as_str())?;
             let key = signing_key(&st, tx, &account)?;
             let old = repo_store::head(conn, did_typed.as_str())?;
             let floor = match &old {

@@ -317,7 +317,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Device(DeviceRow),
+    Device(Box<DeviceRow>),
     Session(AccessAuth),
 }
 
@@ -343,7 +343,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         if is_device_token(token) {
             let device = verify_device_token(state, token, &parts.method, parts.uri.path()).await?;
-            Ok(Caller::Device(device))
+            Ok(Caller::Device(Box::new(device)))
         } else {
             Ok(Caller::Session(session(state, token)?))
         }

@@ -32,7 +32,9 @@ only where an endpoint says so; device tokens and sessions never stand in for ea
 cannot use this API.\n\n\
 Keys. Only P-256 and secp256k1 keys exist in this system; device keys are P-256. An Ed25519 key (or any other type) is \
 refused with 400 UnsupportedKeyType.\n\n\
-Errors. Every error is JSON {\"error\": <name>, \"message\": <text>} with the HTTP status listed.";
+Errors. Every error is JSON {\"error\": <name>, \"message\": <text>} with the HTTP status listed.\n\n\
+pdsctl. `pdsctl device enroll|list|promote|remove` and `pdsctl desktop sync` drive these endpoints from a Linux or \
+macOS machine acting as a device (and as the repo-host desktop); see their man pages.";
 
 /// Errors every endpoint of an authentication kind may answer.
 fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {

@@ -5,18 +5,17 @@
 //! relay's key is its only one), a new key is generated here and put first in
 //! rotationKeys with a PLC update (`POST /v1/dids/{did}/rotate`), checked at the PLC
 //! directory before anything is split. The key is split 2-of-3 (`pds::secret::split`)
-//! and the shares placed (`super::place`); the key itself is never written or printed.
+//! and the shares placed (see `super`); the key itself is never written or printed.
 
 use super::{
     Destinations, Placed, Share3, default_sheet, handle_of, put_share2, write_share1, write_share3,
 };
 use crate::ctx::Ctx;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::relay::{Auth, account_device};
 use clap::{Args, ValueEnum};
 use pds::crypto::{Curve, Keypair};
 use serde::Serialize;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// The curve of a new rotation key.
@@ -29,7 +28,7 @@ pub enum CurveArg {
 /// `pdsctl backup create`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  pdsctl --relay https://pds.example.com backup create alice.example.com\n  pdsctl backup create alice.test --share3 sheet --sheet-out ~/alice-sheet\n  pdsctl --json --yes backup create did:plc:abc --password-file ./pw --key ./alice-recovery.json"
+    after_help = "Examples:\n  pdsctl backup create alice.example.com --relay https://pds.example.com\n  pdsctl backup create alice.test --share3 sheet --sheet-out ~/alice-sheet\n  pdsctl --json --yes backup create did:plc:abc --password-file ./pw --key ./alice-recovery.json"
 )]
 pub struct CreateArgs {
     /// The account (handle or DID).
@@ -56,6 +55,8 @@ pub struct CreateArgs {
     /// The account password (first line), to enrol this machine as a device.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `backup create` prints.
@@ -73,20 +74,12 @@ pub struct Created {
 
 pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
-    let plc = ctx.plc_url().await;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
+    let plc = args.opts.plc_url(ctx).await;
     let last = crate::plc::last_op(&plc, &a.did).await?;
     let current = last.op.rotation_keys();
     let relay_key = current.last().cloned().unwrap_or_default();
-    let log = a
-        .relay
-        .json(
-            reqwest::Method::GET,
-            "/v1/keys/rotation-log",
-            None,
-            Auth::Device(&a.device),
-        )
-        .await?;
+    let log = a.relay.rotation_log(&a.device).await?;
     if !log["held"].is_null() {
         return Err(CliError::Failed(format!(
             "{} already has a backup (set {}); make new shares with `pdsctl backup rotate`",
@@ -95,6 +88,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
         )));
     }
     super::check_share1_place(ctx, &a.relay, args.share1_out.as_deref()).await?;
+    let keychain = args.opts.keychain()?;
     let handle = handle_of(&last);
     let out = args
         .sheet_out
@@ -119,7 +113,7 @@ pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
             crate::plc::position(&a.did, &last, &key)?;
             let shares = split(&key)?;
             let (share3, sheet) = write_share3(&shares[2], &a.did, handle.as_deref(), &to)?;
-            let share1 = write_share1(ctx, &a.did, &shares[0], &to)?;
+            let share1 = write_share1(&keychain, &a.did, &shares[0], &to)?;
             (key, false, shares, share3, sheet, share1)
         }
         None if current.len() == 1 => {
@@ -129,15 +123,10 @@ pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
             });
             let shares = split(&key)?;
             let (share3, sheet) = write_share3(&shares[2], &a.did, handle.as_deref(), &to)?;
-            let share1 = write_share1(ctx, &a.did, &shares[0], &to)?;
+            let share1 = write_share1(&keychain, &a.did, &shares[0], &to)?;
             let v = a
                 .relay
-                .json(
-                    reqwest::Method::POST,
-                    &format!("/v1/dids/{}/rotate", a.did),
-                    Some(&json!({ "rotationKeys": [key.did_key(), relay_key] })),
-                    Auth::Device(&a.device),
-                )
+                .rotate_keys(&a.device, &[key.did_key(), relay_key.clone()])
                 .await?;
             if v["status"] != "submitted" {
                 return Err(CliError::Failed(format!(
@@ -179,10 +168,10 @@ pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
         shares: placed,
     };
     drop(key);
-    if args.key.is_some() {
-        ctx.note(
+    if args.key.is_some() && !ctx.json {
+        eprintln!(
             "the key file you gave is now split; delete it (or keep it offline): any 2 of the 3 \
-             shares rebuild the key",
+             shares rebuild the key"
         );
     }
     ctx.emit(&created, |c| {

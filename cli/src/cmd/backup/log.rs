@@ -3,8 +3,8 @@
 //! (and refused release), recovery and transfer, oldest first.
 
 use crate::ctx::Ctx;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::relay::{Auth, account_device};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -20,20 +20,14 @@ pub struct LogArgs {
     /// The account password (first line), if this machine must enrol first.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 pub async fn run(args: LogArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
-    let log = a
-        .relay
-        .json(
-            reqwest::Method::GET,
-            "/v1/keys/rotation-log",
-            None,
-            Auth::Device(&a.device),
-        )
-        .await?;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
+    let log = a.relay.rotation_log(&a.device).await?;
     ctx.emit(&log, |l| {
         let mut out = format!("rotation log of {}\n", l["did"].as_str().unwrap_or("?"));
         for e in l["entries"].as_array().into_iter().flatten() {

@@ -16,13 +16,13 @@ pub mod rotate;
 pub mod status;
 
 use crate::ctx::Ctx;
+use crate::device_file::DeviceIdentity;
 use crate::error::CliError;
 use crate::keychain::{Keychain, Place};
-use crate::relay::{Auth, Relay};
+use crate::relay::RelayClient;
 use clap::{Subcommand, ValueEnum};
 use pds::secret::Share;
 use serde::Serialize;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// `pdsctl backup ...`
@@ -81,13 +81,6 @@ pub struct Destinations<'a> {
     pub share1_out: Option<&'a Path>,
 }
 
-/// Whether pdsctl runs on the relay's own host (the local pdsd is that relay).
-pub async fn on_relay_host(ctx: &Ctx, relay: &Relay) -> bool {
-    ctx.local_public_url()
-        .await
-        .is_some_and(|u| u == relay.url.trim_end_matches('/'))
-}
-
 /// The default base name of a sheet: `./recovery-sheet-<handle or DID>`.
 pub fn default_sheet(handle: Option<&str>, did: &str) -> PathBuf {
     let who: String = handle
@@ -107,16 +100,16 @@ pub fn default_sheet(handle: Option<&str>, did: &str) -> PathBuf {
 /// Refuse, before anything changes, to keep Share 1 on the relay's own host.
 pub async fn check_share1_place(
     ctx: &Ctx,
-    relay: &Relay,
+    relay: &RelayClient,
     share1_out: Option<&Path>,
 ) -> Result<(), CliError> {
-    if share1_out.is_none() && on_relay_host(ctx, relay).await {
+    if share1_out.is_none() && crate::device_opts::on_relay_host(ctx, relay).await {
         return Err(CliError::Failed(format!(
             "pdsctl runs on the relay's own host ({}): Share 1 cannot stay in this host's \
              keychain beside the relay's share, or one machine would hold two shares. Write it \
              for another device with --share1-out FILE (a USB stick, say) and keep it off this \
              host; nothing was changed",
-            relay.url
+            relay.url()
         )));
     }
     Ok(())
@@ -142,7 +135,7 @@ pub fn write_share3(
             ))
         }
         Share3::File => {
-            crate::device::write_private(to.share3_out, s3.reveal_text().as_bytes())?;
+            crate::device_opts::write_private(to.share3_out, s3.reveal_text().as_bytes())?;
             Ok((format!("share file {}", to.share3_out.display()), None))
         }
     }
@@ -150,40 +143,31 @@ pub fn write_share3(
 
 /// Write Share 1 (this machine's keychain, or a file for another device).
 pub fn write_share1(
-    ctx: &Ctx,
+    keychain: &Keychain,
     did: &str,
     s1: &Share,
     to: &Destinations<'_>,
 ) -> Result<String, CliError> {
     match to.share1_out {
         Some(p) => {
-            crate::device::write_private(p, s1.reveal_text().as_bytes())?;
+            crate::device_opts::write_private(p, s1.reveal_text().as_bytes())?;
             Ok(format!("share file {} (for another device)", p.display()))
         }
-        None => Ok(
-            match Keychain::new(ctx.keychain, &ctx.data_dir).store(did, s1)? {
-                Place::Os => "this machine's OS keychain".to_string(),
-                Place::File(p) => format!("this machine's keychain file {}", p.display()),
-            },
-        ),
+        None => Ok(match keychain.store(did, s1)? {
+            Place::Os => "this machine's OS keychain".to_string(),
+            Place::File(p) => format!("this machine's keychain file {}", p.display()),
+        }),
     }
 }
 
 /// Hand Share 2 to the relay's escrow.
 pub async fn put_share2(
-    relay: &Relay,
-    device: &crate::device::Device,
+    relay: &RelayClient,
+    device: &DeviceIdentity,
     s2: &Share,
 ) -> Result<String, CliError> {
-    relay
-        .json(
-            reqwest::Method::PUT,
-            &format!("/v1/keys/shares/{}", s2.set_id()),
-            Some(&json!({ "share": s2.reveal_text().as_str() })),
-            Auth::Device(device),
-        )
-        .await?;
-    Ok(format!("relay escrow at {}", relay.url))
+    relay.put_share(device, s2).await?;
+    Ok(format!("relay escrow at {}", relay.url()))
 }
 
 /// The handle a DID's latest operation names.

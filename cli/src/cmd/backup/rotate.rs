@@ -9,8 +9,8 @@ use super::{
     Destinations, Placed, Share3, default_sheet, handle_of, put_share2, write_share1, write_share3,
 };
 use crate::ctx::Ctx;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::relay::{Auth, account_device};
 use crate::shares::{self, Request, Source, Words};
 use clap::Args;
 use serde::Serialize;
@@ -47,6 +47,8 @@ pub struct RotateArgs {
     /// The account password (first line): for the relay's share, and to enrol.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `backup rotate` prints.
@@ -62,8 +64,9 @@ pub struct Rotated {
 
 pub async fn run(args: RotateArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
     super::check_share1_place(ctx, &a.relay, args.share1_out.as_deref()).await?;
+    let keychain = args.opts.keychain()?;
     let mut sources = args.shares.clone();
     let words = match (&args.words_file, args.words) {
         (Some(f), _) => Words::File(f.clone()),
@@ -78,6 +81,7 @@ pub async fn run(args: RotateArgs, ctx: &Ctx) -> Result<(), CliError> {
     }
     let gathered = shares::gather(
         ctx,
+        &keychain,
         Some(&a.relay),
         &Request {
             did: a.did.clone(),
@@ -93,18 +97,10 @@ pub async fn run(args: RotateArgs, ctx: &Ctx) -> Result<(), CliError> {
         .first()
         .map(|g| g.share.set_id().to_string())
         .unwrap_or_default();
-    let plc = ctx.plc_url().await;
+    let plc = args.opts.plc_url(ctx).await;
     let last = crate::plc::last_op(&plc, &a.did).await?;
     crate::plc::position(&a.did, &last, &key)?;
-    let log = a
-        .relay
-        .json(
-            reqwest::Method::GET,
-            "/v1/keys/rotation-log",
-            None,
-            Auth::Device(&a.device),
-        )
-        .await?;
+    let log = a.relay.rotation_log(&a.device).await?;
     let epoch = log["lastEpoch"].as_u64().unwrap_or(0) as u32 + 1;
     let new = pds::secret::split(&key, epoch)
         .map_err(|e| CliError::Failed(format!("cannot split the key: {e}")))?;
@@ -122,7 +118,7 @@ pub async fn run(args: RotateArgs, ctx: &Ctx) -> Result<(), CliError> {
     // stops combining from here), then this machine's Share 1.
     let (share3, sheet) = write_share3(&new[2], &a.did, handle.as_deref(), &to)?;
     let share2 = put_share2(&a.relay, &a.device, &new[1]).await?;
-    let share1 = write_share1(ctx, &a.did, &new[0], &to)?;
+    let share1 = write_share1(&keychain, &a.did, &new[0], &to)?;
     let placed = Placed {
         share1,
         share2,

@@ -5,9 +5,8 @@
 //! value is shown.
 
 use crate::ctx::Ctx;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::keychain::Keychain;
-use crate::relay::{Auth, account_device};
 use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
@@ -25,6 +24,8 @@ pub struct StatusArgs {
     /// The account password (first line), if this machine must enrol first.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// One share as far as can be told from here.
@@ -59,22 +60,14 @@ pub struct Status {
 
 pub async fn run(args: StatusArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
-    let log = a
-        .relay
-        .json(
-            reqwest::Method::GET,
-            "/v1/keys/rotation-log",
-            None,
-            Auth::Device(&a.device),
-        )
-        .await?;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
+    let log = a.relay.rotation_log(&a.device).await?;
     let held = &log["held"];
     let set_id = held["setId"].as_str().map(str::to_string);
     let epoch = held["epoch"].as_u64().map(|e| e as u32);
     let rotation_key = held["rotationKey"].as_str().map(str::to_string);
     let mut warnings = Vec::new();
-    let plc = ctx.plc_url().await;
+    let plc = args.opts.plc_url(ctx).await;
     let last = crate::plc::last_op(&plc, &a.did).await?;
     let keys = last.op.rotation_keys();
     let in_keys = rotation_key.as_ref().is_some_and(|k| keys.contains(k));
@@ -89,13 +82,13 @@ pub async fn run(args: StatusArgs, ctx: &Ctx) -> Result<(), CliError> {
     }
     let relay_share = ShareState {
         number: held["shareIndex"].as_u64().map(|n| n as u8).unwrap_or(2),
-        holder: format!("relay escrow at {}", a.relay.url),
+        holder: format!("relay escrow at {}", a.relay.url()),
         present: Some(!held.is_null()),
         current: Some(!held.is_null()),
         set_id: set_id.clone(),
         epoch,
     };
-    let local = Keychain::new(ctx.keychain, &ctx.data_dir).load(&a.did)?;
+    let local = args.opts.keychain()?.load(&a.did)?;
     let keychain_share = match &local {
         Some((s, place)) => {
             let current = Some(s.set_id().to_string()) == set_id && Some(s.epoch()) == epoch;

@@ -4,13 +4,14 @@
 //! the transfer, then it works like any enrolled device.
 
 use crate::ctx::Ctx;
-use crate::device::{self, Device};
+use crate::device_file::DeviceIdentity;
+use crate::device_opts::{self, DeviceOpts};
 use crate::error::CliError;
-use crate::relay::{Auth, Relay};
+use crate::relay::RelayClient;
 use clap::Args;
+use pds::crypto::{Curve, Keypair};
 use pds::secret::{TransferCode, TransferPayload};
 use serde::Serialize;
-use serde_json::json;
 use zeroize::Zeroizing;
 
 /// `pdsctl transfer accept`
@@ -25,6 +26,8 @@ pub struct AcceptArgs {
     /// The code (six words) or the QR payload. Without it, it is asked for.
     #[arg(value_name = "CODE")]
     pub code: Option<String>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `transfer accept` prints.
@@ -38,6 +41,15 @@ pub struct Accepted {
 
 pub async fn run(args: AcceptArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
+    let dir = args.opts.dir()?;
+    if let Some(existing) = args.opts.identity()? {
+        return Err(CliError::Failed(format!(
+            "{} already holds this machine's device {} of {}; accept into another --data-dir",
+            DeviceIdentity::path(&dir).display(),
+            existing.device_id,
+            existing.did
+        )));
+    }
     let typed = Zeroizing::new(match args.code {
         Some(c) => c,
         None if ctx.can_prompt() => dialoguer::Input::<String>::new()
@@ -51,50 +63,39 @@ pub async fn run(args: AcceptArgs, ctx: &Ctx) -> Result<(), CliError> {
         }
     });
     // A QR payload names the relay; typed words use --relay (or the local pdsd).
-    let (code, relay_url) = if typed.trim().to_ascii_lowercase().starts_with("pdsxfer:") {
+    let (code, relay) = if typed.trim().to_ascii_lowercase().starts_with("pdsxfer:") {
         let p = TransferPayload::parse(&typed)
             .map_err(|e| CliError::Usage(format!("the transfer payload: {e}")))?;
-        (p.code().clone(), p.relay_url().to_string())
+        (p.code().clone(), RelayClient::new(p.relay_url())?)
     } else {
         let code = TransferCode::parse(&typed)
             .map_err(|e| CliError::Usage(format!("the transfer code: {e}")))?;
-        (code, ctx.relay_url().await?)
+        (code, args.opts.relay(ctx).await?)
     };
-    let relay = Relay::new(&relay_url)?;
     let did = relay.resolve(&account).await?;
-    let key = device::new_key();
-    let path = "/v1/transfer/accept";
-    let proof = relay.proof(&key, "POST", path).await?;
-    let name = device::default_name();
+    let aud = relay.service_did().await?;
+    let key = Keypair::generate(Curve::P256);
+    let name = device_opts::default_name();
+    let platform = device_opts::platform();
     let v = relay
-        .json(
-            reqwest::Method::POST,
-            path,
-            Some(&json!({
-                "account": did,
-                "code": code.reveal().as_str(),
-                "deviceKey": key.did_key(),
-                "deviceName": name,
-                "platform": device::platform(),
-                "proof": proof,
-            })),
-            Auth::None,
-        )
+        .transfer_accept(&aud, &did, &code.reveal(), &key, &name, platform)
         .await?;
     let device_id = v["deviceId"]
         .as_str()
         .ok_or_else(|| CliError::Failed("the relay did not name the new device".into()))?
         .to_string();
-    let device = Device {
-        did: did.clone(),
-        relay: relay.url.clone(),
-        id: device_id.clone(),
+    let handle = (!account.starts_with("did:")).then(|| account.clone());
+    DeviceIdentity::new(
+        relay.url().to_string(),
+        aud,
+        did.clone(),
+        handle,
+        device_id.clone(),
         name,
-        platform: device::platform().into(),
-        status: "pending".into(),
+        platform.to_string(),
         key,
-    };
-    device.save(&ctx.data_dir)?;
+    )
+    .save(&dir)?;
     let out = Accepted {
         did,
         transfer_id: v["transfer"]["id"].as_str().unwrap_or_default().to_string(),

@@ -3,12 +3,11 @@
 //! this device held it; `--remove-old` de-enrols this device (and forgets its key here).
 
 use crate::ctx::Ctx;
-use crate::device::Device;
+use crate::device_file::DeviceIdentity;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::relay::{Auth, account_device};
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// `pdsctl transfer complete`
@@ -29,6 +28,8 @@ pub struct CompleteArgs {
     /// The account password (first line), if this machine must enrol first.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `transfer complete` prints.
@@ -43,18 +44,13 @@ pub struct Completed {
 
 pub async fn run(args: CompleteArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
     if args.remove_old && !ctx.confirm("De-enrol this device once the new one is in?")? {
         return Err(CliError::Failed("nothing was done".into()));
     }
     let v = a
         .relay
-        .json(
-            reqwest::Method::POST,
-            "/v1/transfer/complete",
-            Some(&json!({ "transferId": args.transfer_id, "removeOld": args.remove_old })),
-            Auth::Device(&a.device),
-        )
+        .transfer_complete(&a.device, &args.transfer_id, args.remove_old)
         .await?;
     let out = Completed {
         did: a.did.clone(),
@@ -64,7 +60,7 @@ pub async fn run(args: CompleteArgs, ctx: &Ctx) -> Result<(), CliError> {
         old_removed: v["oldRemoved"].as_bool().unwrap_or(false),
     };
     if out.old_removed {
-        Device::forget(&ctx.data_dir, &a.did)?;
+        DeviceIdentity::forget(&args.opts.dir()?)?;
     }
     ctx.emit(&out, |c| {
         format!(

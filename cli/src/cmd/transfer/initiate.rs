@@ -3,8 +3,8 @@
 //! one document). It expires after 10 minutes and works once.
 
 use crate::ctx::Ctx;
+use crate::device_opts::{DeviceOpts, account_device};
 use crate::error::CliError;
-use crate::relay::{Auth, account_device};
 use clap::Args;
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
@@ -26,6 +26,8 @@ pub struct InitiateArgs {
     /// The account password (first line), if this machine must enrol first.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub opts: DeviceOpts,
 }
 
 /// What `transfer initiate` prints.
@@ -52,16 +54,8 @@ pub fn qr(payload: &str) -> Result<String, CliError> {
 
 pub async fn run(args: InitiateArgs, ctx: &Ctx) -> Result<(), CliError> {
     let account = crate::cmd::account_id(&args.account)?;
-    let a = account_device(ctx, &account, args.password_file.as_deref()).await?;
-    let v = a
-        .relay
-        .json(
-            reqwest::Method::POST,
-            "/v1/transfer/initiate",
-            None,
-            Auth::Device(&a.device),
-        )
-        .await?;
+    let a = account_device(ctx, &args.opts, &account, args.password_file.as_deref()).await?;
+    let v = a.relay.transfer_initiate(&a.device).await?;
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
     let out = Initiated {
         did: a.did.clone(),
@@ -76,7 +70,14 @@ pub async fn run(args: InitiateArgs, ctx: &Ctx) -> Result<(), CliError> {
     ctx.emit(&out, |i| {
         format!(
             "transfer {} of {}: on the new device run\n  pdsctl --relay {} transfer accept {} '{}'\n(or scan the QR code). The code works once, until {}. Then confirm here:\n  pdsctl transfer complete {} {}",
-            i.transfer_id, i.did, a.relay.url, i.did, i.code, i.expires_at, i.did, i.transfer_id
+            i.transfer_id,
+            i.did,
+            a.relay.url(),
+            i.did,
+            i.code,
+            i.expires_at,
+            i.did,
+            i.transfer_id
         )
     })
 }

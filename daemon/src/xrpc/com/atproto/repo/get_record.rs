@@ -1,7 +1,7 @@
 //! com.atproto.repo.getRecord: one record's value and CID (repo by DID or handle).
 
 use crate::context::AppState;
-use crate::services::repo::{find_readable, get_record};
+use crate::services::repo::read_record;
 use crate::xrpc::error::XrpcError;
 use crate::xrpc::extract::Params;
 use axum::Json;
@@ -24,9 +24,9 @@ pub async fn handler(
     let collection = super::collection(&p.collection)?;
     let rkey = super::rkey(&p.rkey)?;
     let want = super::optional_cid(p.cid.as_deref(), "cid")?;
-    let account = find_readable(&state, &p.repo, false).await?;
+    let (account, record) = read_record(&state, &p.repo, &collection, &rkey).await?;
     let uri = format!("at://{}/{}/{}", account.did, collection, rkey);
-    match get_record(&state, &account.did, &collection, &rkey).await? {
+    match record {
         Some((cid, value)) if want.is_none_or(|w| w == cid) => Ok(Json(json!({
             "uri": uri,
             "cid": cid.to_string(),
