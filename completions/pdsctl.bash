@@ -2103,7 +2103,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__import)
-            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --socket --json --yes --help --version"
+            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --old-pds --old-password-file --request-plc-token --plc-token-file --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2122,6 +2122,18 @@ _pdsctl() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --old-pds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --old-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -262,7 +262,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand export" -s V -l version -d
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l recovery-key -l rotation-key -d 'The user\'s rotation-key file (from `account create --generate-recovery-key`), to sign the PLC update that moves the DID to this pdsd. Needed when this pdsd does not host the DID yet' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l handle -d 'Host the account under this handle instead of the exported one' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l password-file -d 'A password for the moved account (its first line); without it, set one later with `pdsctl account reset-password`' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l old-pds -d 'The DID\'s current host (its URL), to sign the move with its own rotation key when you have none (com.atproto.identity.signPlcOperation; it e-mails a code first)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l old-password-file -d 'The account\'s password on the old host (first line; default: --password-file)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l plc-token-file -d 'The code the old host e-mailed (first line); without it, it is asked for' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l socket -d 'pdsd\'s admin socket (also $PDSCTL_SOCKET)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l request-plc-token -d 'Only ask the old host to e-mail the code, then stop (scripts: run again with --plc-token-file)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -l json -d 'Print one stable JSON document on stdout (for scripts); messages go to stderr'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -s y -l yes -d 'Never prompt: fail instead of asking (for scripts)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -8,8 +8,11 @@
 # 2. imports it into the daemon at TO_SOCKET. When that daemon does not host the DID yet,
 #    it creates the account deactivated and proposes the PLC update that moves the DID to
 #    it; pdsctl checks and signs that update with the user's rotation key (RECOVERY_KEY, a
-#    file from `pdsctl account create --generate-recovery-key`). The daemon verifies
-#    everything before it activates the account,
+#    file from `pdsctl account create --generate-recovery-key`), or, for an account
+#    without one, has the old daemon sign it (OLD_PDS_URL, its public URL, with
+#    PASSWORD_FILE and PLC_TOKEN_FILE, the code it e-mailed after
+#    `pdsctl import DIR --old-pds URL --password-file F --request-plc-token`). The daemon
+#    verifies everything before it activates the account,
 # 3. checks that both sides agree on the DID, the MST root and the number of records (the
 #    commit itself changes: the new daemon re-signs the tree with its own key),
 # 4. deactivates the account on the old daemon (set KEEP_OLD=1 to skip).
@@ -56,6 +59,10 @@ echo "  $did: commit $commit, MST root $data, $(field "$exported" records) recor
 echo "importing into $TO" >&2
 if [ -n "${RECOVERY_KEY:-}" ]; then
   imported=$(run "$TO" import "$DIR" --recovery-key "$RECOVERY_KEY")
+elif [ -n "${OLD_PDS_URL:-}" ]; then
+  imported=$(run "$TO" import "$DIR" --old-pds "$OLD_PDS_URL" \
+    --password-file "${PASSWORD_FILE:?PASSWORD_FILE is needed with OLD_PDS_URL}" \
+    --plc-token-file "${PLC_TOKEN_FILE:?PLC_TOKEN_FILE is needed with OLD_PDS_URL}")
 else
   imported=$(run "$TO" import "$DIR")
 fi

@@ -433,6 +433,11 @@ pub struct ImportStartRequest {
     /// A password for the account on this server (created accounts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<Password>,
+    /// Without `rotation_key`: the DID's current host will sign the move with its own
+    /// rotation key (its `com.atproto.identity.signPlcOperation`), so the update keeps the
+    /// DID's other rotation keys and swaps the old host's (the last) for this server's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub old_host_signs: bool,
 }
 
 /// The account is ready to receive the repository and blobs.

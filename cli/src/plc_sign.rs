@@ -1,5 +1,6 @@
 //! Signing, with the user's rotation key, a PLC update that a pdsd prepared: the move of
-//! a DID onto that pdsd (`pdsctl import`, `pdsctl recover --to`).
+//! a DID onto that pdsd (`pdsctl import`, `pdsctl recover --to`); or checking that the
+//! old host signed exactly that update (`pdsctl import --old-pds`).
 //!
 //! The daemon proposes; this module checks before it signs: the update follows the
 //! operation the daemon says is the latest, the key is one of that operation's rotation
@@ -10,8 +11,8 @@
 use crate::error::CliError;
 use pds::admin::PlcUpdate;
 use pds::crypto::Keypair;
-use pds::identity::SignedOp;
 use pds::identity::plc::{ATPROTO_PDS_SERVICE, ATPROTO_VERIFICATION_METHOD};
+use pds::identity::{SignedOp, UnsignedOp};
 
 /// What the signed update must say.
 #[derive(Debug, Clone)]
@@ -38,21 +39,18 @@ pub fn check_key_can_sign(did: &str, prev: &SignedOp, key: &Keypair) -> Result<(
     }
 }
 
-/// Check the daemon's proposed update against `expect` and sign it with `key`.
-pub fn sign_move(
+/// Check the daemon's proposed update against `expect`: it follows the operation the
+/// daemon says is the latest, and names the new `#atproto` key and `atproto_pds`
+/// endpoint. With `first`, that key must stay first in the new rotationKeys. Returns the
+/// latest operation and the unsigned update.
+fn check_move(
     update: &PlcUpdate,
-    key: &Keypair,
     expect: &Expect<'_>,
-) -> Result<SignedOp, CliError> {
-    let bad = |m: String| {
-        CliError::Failed(format!(
-            "pdsd proposed a PLC update for {} that pdsctl will not sign: {m}",
-            expect.did
-        ))
-    };
+    first: Option<&str>,
+) -> Result<(SignedOp, UnsignedOp), CliError> {
+    let bad = |m: String| refuse(expect, m);
     let prev_bytes = serde_json::to_vec(&update.prev).map_err(|e| bad(e.to_string()))?;
     let prev = SignedOp::from_json(&prev_bytes).map_err(|e| bad(format!("its prev: {e}")))?;
-    check_key_can_sign(expect.did, &prev, key)?;
     // The unsigned form is the signed JSON without `sig`; parse it with an empty one.
     let mut unsigned = update.operation.clone();
     match unsigned.as_object_mut() {
@@ -74,10 +72,11 @@ pub fn sign_move(
     let data = op
         .normalized()
         .ok_or_else(|| bad("it is not a plc_operation".into()))?;
-    if data.rotation_keys.first() != Some(&key.did_key()) {
+    if let Some(first) = first
+        && data.rotation_keys.first().map(String::as_str) != Some(first)
+    {
         return Err(bad(format!(
-            "your key {} would not be first in rotationKeys ({})",
-            key.did_key(),
+            "your key {first} would not be first in rotationKeys ({})",
             data.rotation_keys.join(", ")
         )));
     }
@@ -99,11 +98,69 @@ pub fn sign_move(
             expect.endpoint
         )));
     }
-    let signed = op.sign(key).map_err(|e| bad(e.to_string()))?;
+    Ok((prev, op))
+}
+
+fn refuse(expect: &Expect<'_>, m: String) -> CliError {
+    CliError::Failed(format!(
+        "pdsd proposed a PLC update for {} that pdsctl will not sign: {m}",
+        expect.did
+    ))
+}
+
+/// Check the daemon's proposed update against `expect` and sign it with `key`.
+pub fn sign_move(
+    update: &PlcUpdate,
+    key: &Keypair,
+    expect: &Expect<'_>,
+) -> Result<SignedOp, CliError> {
+    let prev_bytes = serde_json::to_vec(&update.prev).map_err(|e| refuse(expect, e.to_string()))?;
+    let prev =
+        SignedOp::from_json(&prev_bytes).map_err(|e| refuse(expect, format!("its prev: {e}")))?;
+    // Before anything else: a key that cannot sign this DID is refused.
+    check_key_can_sign(expect.did, &prev, key)?;
+    let (prev, op) = check_move(update, expect, Some(&key.did_key()))?;
+    let signed = op.sign(key).map_err(|e| refuse(expect, e.to_string()))?;
+    signed
+        .verify(&prev.op.rotation_keys())
+        .map_err(|e| refuse(expect, format!("the signature does not verify: {e}")))?;
+    Ok(signed)
+}
+
+/// The fields of the proposed update, for the old host's `signPlcOperation`, after the
+/// proposal was checked against `expect`.
+pub fn proposal_fields(
+    update: &PlcUpdate,
+    expect: &Expect<'_>,
+) -> Result<pds::identity::PlcOperation, CliError> {
+    let (_, op) = check_move(update, expect, None)?;
+    op.normalized()
+        .ok_or_else(|| refuse(expect, "it is not a plc_operation".into()))
+}
+
+/// Check what the old host signed: exactly the proposed update, signed by one of the
+/// DID's current rotation keys.
+pub fn check_old_host_signature(
+    update: &PlcUpdate,
+    signed: &SignedOp,
+    expect: &Expect<'_>,
+) -> Result<(), CliError> {
+    let (prev, op) = check_move(update, expect, None)?;
+    let bad = |m: String| {
+        CliError::Failed(format!(
+            "the old host signed another PLC update than the one proposed for {}: {m}",
+            expect.did
+        ))
+    };
+    let ours = op.unsigned_bytes().map_err(|e| bad(e.to_string()))?;
+    let theirs = signed.op.unsigned_bytes().map_err(|e| bad(e.to_string()))?;
+    if ours != theirs {
+        return Err(bad("its fields differ".into()));
+    }
     signed
         .verify(&prev.op.rotation_keys())
         .map_err(|e| bad(format!("the signature does not verify: {e}")))?;
-    Ok(signed)
+    Ok(())
 }
 
 #[cfg(test)]

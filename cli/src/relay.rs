@@ -722,6 +722,52 @@ impl RelayClient {
             .await
     }
 
+    /// `com.atproto.identity.requestPlcOperationSignature` (the relay e-mails a code).
+    pub async fn request_plc_signature(&self, session: &str) -> Result<(), RelayError> {
+        self.send(
+            Method::POST,
+            "/xrpc/com.atproto.identity.requestPlcOperationSignature",
+            None,
+            Some(session),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `com.atproto.identity.signPlcOperation`: the relay signs `fields` (on top of the
+    /// DID's latest operation) with its rotation key, given the e-mailed `token`.
+    pub async fn sign_plc_operation(
+        &self,
+        session: &str,
+        token: &str,
+        fields: &pds::identity::PlcOperation,
+    ) -> Result<pds::identity::SignedOp, RelayError> {
+        let body = json!({
+            "token": token,
+            "rotationKeys": fields.rotation_keys,
+            "verificationMethods": fields.verification_methods,
+            "alsoKnownAs": fields.also_known_as,
+            "services": fields.services,
+        });
+        let v: Value = self
+            .send(
+                Method::POST,
+                "/xrpc/com.atproto.identity.signPlcOperation",
+                Some(&body),
+                Some(session),
+            )
+            .await?
+            .json_as("signPlcOperation")
+            .await?;
+        let op = v
+            .get("operation")
+            .ok_or_else(|| protocol("signPlcOperation")("no operation".into()))?;
+        let bytes =
+            serde_json::to_vec(op).map_err(|e| protocol("signPlcOperation")(e.to_string()))?;
+        pds::identity::SignedOp::from_json(&bytes)
+            .map_err(|e| protocol("signPlcOperation")(e.to_string()))
+    }
+
     /// A proof of possession of `key` (not enrolled) for `method path`.
     async fn proof(
         &self,

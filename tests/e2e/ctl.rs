@@ -507,3 +507,37 @@ pub fn pdf_pages(pdf: &[u8]) -> usize {
         .filter(|w| w.starts_with(needle) && w[needle.len()] != b's')
         .count()
 }
+
+/// The frames of `p`'s firehose for `did` (replayed from the start, until a second of
+/// quiet): (type, body).
+pub fn firehose_of(p: &Pdsd, did: &str) -> Vec<(String, BTreeMap<String, pds::data::Value>)> {
+    let url = format!(
+        "{}/xrpc/com.atproto.sync.subscribeRepos?cursor=0",
+        p.url.replace("http://", "ws://")
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let frames = rt.block_on(async move {
+        use futures::StreamExt;
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        let mut out = Vec::new();
+        while let Ok(Some(Ok(msg))) =
+            tokio::time::timeout(std::time::Duration::from_secs(1), ws.next()).await
+        {
+            if let tokio_tungstenite::tungstenite::Message::Binary(b) = msg {
+                out.push(crate::device::decode_frame(&b));
+            }
+        }
+        out
+    });
+    frames
+        .into_iter()
+        .filter(|(_, body)| {
+            matches!(body.get("did").or(body.get("repo")), Some(pds::data::Value::String(d)) if d == did)
+        })
+        .collect()
+}

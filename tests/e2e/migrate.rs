@@ -180,4 +180,136 @@ fn migrate_script_moves_an_account_between_two_daemons() {
     // The old daemon deactivated its copy.
     let old = m.json(Some(&from.socket()), &["account", "show", &a.did]);
     assert_eq!(old["status"], "deactivated");
+    // The new one told the network: the account, its identity, and its repo.
+    let events: Vec<String> = crate::ctl::firehose_of(&to, &a.did)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    for kind in ["#identity", "#account", "#sync"] {
+        assert!(events.iter().any(|t| t == kind), "{kind} in {events:?}");
+    }
+}
+
+/// The newest code an e-mail in `outbox` gives.
+fn emailed_code(outbox: &std::path::Path) -> String {
+    let mut mails: Vec<_> = std::fs::read_dir(outbox)
+        .expect("outbox")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    mails.sort();
+    let text = std::fs::read_to_string(mails.last().expect("a mail")).expect("mail");
+    let after = text.split("use this code: ").nth(1).expect("a code");
+    after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+#[test]
+fn without_a_user_key_the_old_host_signs_the_move_with_its_emailed_code() {
+    let (_plc_host, plc) = plc_host();
+    let from = pdsd_with_plc(&plc);
+    let to = pdsd_with_plc(&plc);
+    let m = Machine::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // No user key: the old host's rotation key is the DID's only one.
+    let a = create_account(&from, &m, dir.path(), &[]);
+    let x = from.xrpc();
+    let token = login(&x, &a.handle, &a.password);
+    fill(&x, &a.did, &token, 30, 2);
+    let before = snapshot(&plc, &a.did);
+    let old_keys = audit_log(&plc, &a.did)
+        .1
+        .data()
+        .expect("live")
+        .rotation_keys;
+    assert_eq!(old_keys.len(), 1);
+    let export = dir.path().join("export");
+    m.json(
+        Some(&from.socket()),
+        &["export", &a.did, "--out", path_str(&export)],
+    );
+    let old_url = crate::ctl::public_url(&from);
+    let pw = path_str(&a.password_file);
+
+    // Without the code, a script is told how to get it; nothing is signed.
+    let ops = audit_log(&plc, &a.did).0.len();
+    let err = m.json_error(
+        Some(&to.socket()),
+        &[
+            "import",
+            path_str(&export),
+            "--old-pds",
+            &old_url,
+            "--password-file",
+            pw,
+        ],
+    );
+    assert_eq!(err["error"], "NeedsAnswer", "{err}");
+    assert!(message(&err).contains("--request-plc-token"), "{err}");
+    assert_eq!(audit_log(&plc, &a.did).0.len(), ops);
+    // A wrong code is refused by the old host.
+    let bad = crate::ctl::text_file(dir.path(), "bad-code", "aaaaa-aaaaa");
+    let err = m.json_error(
+        Some(&to.socket()),
+        &[
+            "import",
+            path_str(&export),
+            "--old-pds",
+            &old_url,
+            "--password-file",
+            pw,
+            "--plc-token-file",
+            path_str(&bad),
+        ],
+    );
+    assert_eq!(err["error"], "InvalidToken", "{err}");
+    assert_eq!(audit_log(&plc, &a.did).0.len(), ops);
+
+    let asked = m.json(
+        Some(&to.socket()),
+        &[
+            "import",
+            path_str(&export),
+            "--old-pds",
+            &old_url,
+            "--password-file",
+            pw,
+            "--request-plc-token",
+        ],
+    );
+    assert_eq!(asked["requested"], true);
+    let code = emailed_code(&from.data_dir.join("outbox"));
+    let code_file = crate::ctl::text_file(dir.path(), "code", &code);
+    let moved = m.json(
+        Some(&to.socket()),
+        &[
+            "import",
+            path_str(&export),
+            "--old-pds",
+            &old_url,
+            "--password-file",
+            pw,
+            "--plc-token-file",
+            path_str(&code_file),
+        ],
+    );
+    assert!(moved["plc_operation"].is_object(), "{moved}");
+    let to_url = crate::ctl::public_url(&to);
+    let after = snapshot(&plc, &a.did);
+    assert_eq!(after.pds, to_url);
+    assert_same_data(&before, &after);
+    // Signed by the old host's key; the new host's key replaces it.
+    let (entries, state) = audit_log(&plc, &a.did);
+    let last = &entries[entries.len() - 1];
+    let prev = &entries[entries.len() - 2];
+    assert_eq!(
+        last.operation
+            .verify(&prev.operation.op.rotation_keys())
+            .expect("verifies"),
+        0
+    );
+    let keys = state.data().expect("live").rotation_keys;
+    assert_eq!(keys.len(), 1);
+    assert_ne!(keys, old_keys);
 }

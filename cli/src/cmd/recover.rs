@@ -491,6 +491,7 @@ async fn move_to(
             key: Some(key),
             handle: args.handle.clone(),
             password,
+            old: None,
         },
     )
     .await

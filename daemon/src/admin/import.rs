@@ -49,6 +49,7 @@ pub async fn start(
             email: req.email,
             password: req.password.map(|p| p.expose().to_string()),
             rotation_key: req.rotation_key,
+            old_host_signs: req.old_host_signs,
         },
     )
     .await?;

@@ -10,7 +10,9 @@
 //!    `atproto_pds`, the handle) and hand it out for the user's key to sign.
 //! 2. [`submit_update`]: check the signed update (it follows the latest operation, is
 //!    signed by one of that operation's rotation keys, and is exactly the move prepared
-//!    here), then submit it to the PLC directory.
+//!    here), then submit it to the PLC directory. The signer is the user's key, or, when
+//!    the user has none, the old host's key (through its `signPlcOperation`): the update
+//!    then keeps the DID's other rotation keys and swaps the old host's for this relay's.
 //! 3. The repository and blobs are imported (`services::repo::import_car`,
 //!    `services::blob`), then [`ready_to_activate`] checks that the DID now names this
 //!    server and this daemon's key before `services::account::activate` emits `#account`,
@@ -40,8 +42,11 @@ pub struct Incoming {
     /// later with `pdsctl account reset-password`).
     pub password: Option<String>,
     /// The user's rotation key (`did:key`) that will sign the move. Needed unless the DID
-    /// already names this server with this daemon's key.
+    /// already names this server with this daemon's key, or `old_host_signs`.
     pub rotation_key: Option<String>,
+    /// The DID's current host signs the move with its own rotation key (the last in
+    /// rotationKeys): the update keeps the keys above it and puts this relay's key last.
+    pub old_host_signs: bool,
 }
 
 /// The PLC update the user's key must sign, and what it builds on.
@@ -123,19 +128,63 @@ fn handle_of(op: &UnsignedOp) -> Option<String> {
         .find_map(|u| u.strip_prefix("at://").map(str::to_string))
 }
 
+/// Who will sign the move, and so which rotation keys the moved DID keeps above this
+/// relay's.
+enum Signer {
+    /// The user's key (it becomes the only key above this relay's).
+    User(PublicKey),
+    /// The old host's key, the last of the DID's keys (the others are kept, in order).
+    OldHost,
+}
+
+/// The rotation keys above this relay's in the update.
+fn keys_above_relay(last: &SignedOp, signer: &Signer) -> Result<Vec<PublicKey>, ServiceError> {
+    match signer {
+        Signer::User(k) => Ok(vec![k.clone()]),
+        Signer::OldHost => {
+            let current = last.op.rotation_keys();
+            let kept = current.len().saturating_sub(1);
+            current
+                .iter()
+                .take(kept)
+                .map(|k| {
+                    PublicKey::from_did_key(k).map_err(|e| {
+                        ServiceError::Upstream(format!("the DID lists a bad rotation key {k}: {e}"))
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// Which signer the request names, after checking it can sign an update of `last`.
+fn signer_of(did: &str, last: &SignedOp, input: &Incoming) -> Result<Signer, ServiceError> {
+    match (&input.rotation_key, input.old_host_signs) {
+        (Some(k), _) => Ok(Signer::User(check_rotation_key(did, last, k)?)),
+        (None, true) => Ok(Signer::OldHost),
+        (None, false) => Err(ServiceError::Named(
+            "RotationKeyRequired",
+            format!(
+                "{did} does not name this server yet; moving it here takes a PLC update signed \
+                 by your rotation key (pdsctl import --recovery-key FILE, or pdsctl recover --to), \
+                 or by its current host (pdsctl import --old-pds URL)"
+            ),
+        )),
+    }
+}
+
 /// Build the update that moves `did` here.
 fn build_update(
     state: &AppState,
     last: &SignedOp,
-    user_key: &PublicKey,
+    signer: &Signer,
     signing_key: &PublicKey,
     handle: Option<&str>,
 ) -> Result<PendingUpdate, ServiceError> {
-    let mut keys = vec![user_key.clone()];
+    let mut keys = keys_above_relay(last, signer)?;
     let relay = state.relay_rotation_key.public();
-    if relay != *user_key {
-        keys.push(relay);
-    }
+    keys.retain(|k| *k != relay);
+    keys.push(relay);
     let mut builder = UpdateBuilder::after(last)?
         .rotation_keys(&keys)
         .atproto_signing_key(signing_key)
@@ -183,19 +232,10 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
             });
         }
         // Hosted here, but the DID names another server or key (a move that stopped
-        // half-way, or a DID moved away and now back): the user's key must sign again.
-        let rotation_key = input.rotation_key.as_deref().ok_or_else(|| {
-            ServiceError::Named(
-                "RotationKeyRequired",
-                format!(
-                    "{did} does not name this server yet; moving it here takes a PLC update \
-                     signed by your rotation key (pdsctl import --recovery-key FILE)"
-                ),
-            )
-        })?;
+        // half-way, or a DID moved away and now back): it must be signed again.
         let last = latest(state, &did).await?;
-        let user_key = check_rotation_key(&did, &last, rotation_key)?;
-        let update = build_update(state, &last, &user_key, &public, account.handle.as_deref())?;
+        let signer = signer_of(&did, &last, &input)?;
+        let update = build_update(state, &last, &signer, &public, account.handle.as_deref())?;
         return Ok(Started {
             did,
             handle: account.handle,
@@ -206,17 +246,8 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
     }
 
     require_plc(&did)?;
-    let rotation_key = input.rotation_key.as_deref().ok_or_else(|| {
-        ServiceError::Named(
-            "RotationKeyRequired",
-            format!(
-                "this pdsd does not host {did}; moving it here takes a PLC update signed by \
-                 your rotation key (pdsctl import --recovery-key FILE, or pdsctl recover --to)"
-            ),
-        )
-    })?;
     let last = latest(state, &did).await?;
-    let user_key = check_rotation_key(&did, &last, rotation_key)?;
+    let signer = signer_of(&did, &last, &input)?;
 
     let handle = match input.handle.as_deref().or(handle_of(&last.op).as_deref()) {
         Some(h) => Some(super::account::check_handle(state, h).map_err(|e| {
@@ -241,7 +272,7 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
     let update = build_update(
         state,
         &last,
-        &user_key,
+        &signer,
         &signing_key.public(),
         handle.as_deref(),
     )?;
