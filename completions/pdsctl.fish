@@ -283,7 +283,7 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_see
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and not __fish_seen_subcommand_from create status log rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l share3 -d 'What Share 3 becomes: a recovery sheet to print, or a share file for another device (`device` is accepted for `file`)' -r -f -a "sheet\t'A recovery sheet to print (`.txt` and `.html`)'
 file\t'A share file for another device (a USB stick, say)'"
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l sheet-out -d 'Where Share 3 goes: the sheet\'s base name (`.txt` and `.html` are added), or the share file. Default: ./recovery-sheet-<handle>' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l sheet-out -d 'Where Share 3 goes: the sheet\'s base name (`.txt` and `.html` are added), or the share file. Default: ./recovery-sheet-<handle>-<epoch>' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l share1-out -d 'Write Share 1 to this file (for another device) instead of this machine\'s keychain; required on the relay\'s own host' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l curve -d 'The curve of a newly generated rotation key' -r -f -a "secp256k1\t''
 p256\t''"
@@ -331,7 +331,7 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_su
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l words-file -d 'Read the current sheet\'s 24 words from a file' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l share3 -d 'What the new Share 3 becomes' -r -f -a "sheet\t'A recovery sheet to print (`.txt` and `.html`)'
 file\t'A share file for another device (a USB stick, say)'"
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l sheet-out -d 'Where the new Share 3 goes (default: ./recovery-sheet-<handle>)' -r -F
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l sheet-out -d 'Where the new Share 3 goes (default: ./recovery-sheet-<handle>-<epoch>)' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l share1-out -d 'Write the new Share 1 to this file instead of this machine\'s keychain' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l password-file -d 'The account password (first line): for the relay\'s share, and to enrol' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand backup; and __fish_seen_subcommand_from rotate" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r

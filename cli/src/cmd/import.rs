@@ -68,13 +68,22 @@ pub struct ImportArgs {
     pub plc_token_file: Option<PathBuf>,
 }
 
-/// The DID's current host, signing the move.
-#[derive(Debug)]
+/// The DID's current host, signing the move. Debug shows neither password nor code.
 pub struct OldHost {
     pub relay: RelayClient,
     pub password: Password,
     /// The e-mailed code, when already known.
     pub token: Option<zeroize::Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for OldHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OldHost")
+            .field("relay", &self.relay.url())
+            .field("password", &self.password)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// What `import --request-plc-token` prints.

@@ -39,7 +39,7 @@ pub struct CreateArgs {
     #[arg(long, value_enum, default_value = "sheet")]
     pub share3: Share3,
     /// Where Share 3 goes: the sheet's base name (`.txt` and `.html` are added), or the
-    /// share file. Default: ./recovery-sheet-<handle>.
+    /// share file. Default: ./recovery-sheet-<handle>-<epoch>.
     #[arg(long, value_name = "FILE")]
     pub sheet_out: Option<PathBuf>,
     /// Write Share 1 to this file (for another device) instead of this machine's
@@ -90,10 +90,10 @@ pub async fn run(args: CreateArgs, ctx: &Ctx) -> Result<(), CliError> {
     super::check_share1_place(ctx, &a.relay, args.share1_out.as_deref()).await?;
     let keychain = args.opts.keychain()?;
     let handle = handle_of(&last);
-    let out = args
-        .sheet_out
-        .clone()
-        .unwrap_or_else(|| default_sheet(handle.as_deref(), &a.did));
+    let out = args.sheet_out.clone().unwrap_or_else(|| {
+        let next = log["lastEpoch"].as_u64().unwrap_or(0) as u32 + 1;
+        default_sheet(handle.as_deref(), &a.did, next)
+    });
     let to = Destinations {
         share3: args.share3,
         share3_out: &out,

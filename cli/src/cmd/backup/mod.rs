@@ -81,8 +81,9 @@ pub struct Destinations<'a> {
     pub share1_out: Option<&'a Path>,
 }
 
-/// The default base name of a sheet: `./recovery-sheet-<handle or DID>`.
-pub fn default_sheet(handle: Option<&str>, did: &str) -> PathBuf {
+/// The default base name of a sheet: `./recovery-sheet-<handle or DID>-<epoch>` (a new
+/// backup never writes over the sheet of an earlier one).
+pub fn default_sheet(handle: Option<&str>, did: &str, epoch: u32) -> PathBuf {
     let who: String = handle
         .unwrap_or(did)
         .chars()
@@ -94,7 +95,7 @@ pub fn default_sheet(handle: Option<&str>, did: &str) -> PathBuf {
             }
         })
         .collect();
-    PathBuf::from(format!("recovery-sheet-{who}"))
+    PathBuf::from(format!("recovery-sheet-{who}-{epoch}"))
 }
 
 /// Refuse, before anything changes, to keep Share 1 on the relay's own host.

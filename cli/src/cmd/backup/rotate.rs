@@ -38,7 +38,7 @@ pub struct RotateArgs {
     /// What the new Share 3 becomes.
     #[arg(long, value_enum, default_value = "sheet")]
     pub share3: Share3,
-    /// Where the new Share 3 goes (default: ./recovery-sheet-<handle>).
+    /// Where the new Share 3 goes (default: ./recovery-sheet-<handle>-<epoch>).
     #[arg(long, value_name = "FILE")]
     pub sheet_out: Option<PathBuf>,
     /// Write the new Share 1 to this file instead of this machine's keychain.
@@ -108,7 +108,7 @@ pub async fn run(args: RotateArgs, ctx: &Ctx) -> Result<(), CliError> {
     let out = args
         .sheet_out
         .clone()
-        .unwrap_or_else(|| default_sheet(handle.as_deref(), &a.did));
+        .unwrap_or_else(|| default_sheet(handle.as_deref(), &a.did, epoch));
     let to = Destinations {
         share3: args.share3,
         share3_out: &out,

@@ -14,8 +14,8 @@ use pds::secret::{TransferCode, TransferPayload};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-/// `pdsctl transfer accept`
-#[derive(Debug, Args)]
+/// `pdsctl transfer accept` (Debug hides the code)
+#[derive(Args)]
 #[command(
     after_help = "Examples:\n  pdsctl --relay https://pds.example.com transfer accept alice.example.com 'word-word-word-word-word-word'\n  pdsctl transfer accept alice.test 'pdsxfer:word-word-word-word-word-word@https://pds.example.com'"
 )]
@@ -28,6 +28,16 @@ pub struct AcceptArgs {
     pub code: Option<String>,
     #[command(flatten)]
     pub opts: DeviceOpts,
+}
+
+impl std::fmt::Debug for AcceptArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptArgs")
+            .field("account", &self.account)
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field("opts", &self.opts)
+            .finish()
+    }
 }
 
 /// What `transfer accept` prints.

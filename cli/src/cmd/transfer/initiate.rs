@@ -30,14 +30,25 @@ pub struct InitiateArgs {
     pub opts: DeviceOpts,
 }
 
-/// What `transfer initiate` prints.
-#[derive(Debug, Serialize)]
+/// What `transfer initiate` prints (the code once; Debug hides it).
+#[derive(Serialize)]
 pub struct Initiated {
     pub did: String,
     pub transfer_id: String,
     pub code: String,
     pub qr_payload: String,
     pub expires_at: String,
+}
+
+impl std::fmt::Debug for Initiated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Initiated")
+            .field("did", &self.did)
+            .field("transfer_id", &self.transfer_id)
+            .field("code", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The QR code of `payload` for a terminal.
