@@ -159,11 +159,16 @@ pub struct AdminConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FirehoseConfig {
-    /// How far back a cursor may replay, in hours.
+    /// How far back a cursor may replay, in hours. Older events are deleted (checked every
+    /// 10 minutes); a cursor older than what is kept gets `#info OutdatedCursor` and then
+    /// everything kept. 0 keeps nothing for replay.
     pub backfill_hours: u64,
-    /// Relays (hostnames or URLs) told about this server with requestCrawl.
+    /// Relays (hostnames, meaning https, or URLs) told about this server with
+    /// com.atproto.sync.requestCrawl at start and after the first write since start,
+    /// retried with backoff until they answer 2xx. Default `["bsky.network"]`; none in `--dev`.
     pub relays: Vec<String>,
-    /// Frames buffered per subscriber before it counts as too slow and is dropped.
+    /// The live ring's size in events: a subscriber that falls this many events behind is
+    /// dropped with ConsumerTooSlow (min 16). Memory: the ring holds this many recent frames.
     pub subscriber_buffer: usize,
 }
 
@@ -356,7 +361,7 @@ impl Default for FirehoseConfig {
     fn default() -> Self {
         FirehoseConfig {
             backfill_hours: 72,
-            relays: vec![],
+            relays: vec!["bsky.network".into()],
             subscriber_buffer: 2048,
         }
     }
@@ -417,6 +422,7 @@ impl Config {
         };
         c.handle_domains = vec![".test".into()];
         c.invites.required = false;
+        c.firehose.relays = vec![];
         c
     }
 
@@ -672,7 +678,11 @@ fn apply_env(cfg: &mut Config) -> Result<(), ConfigError> {
         cfg.appview.did = Some(v);
     }
     if let Some(v) = get("PDSD_RELAYS") {
-        cfg.firehose.relays = v.split(',').map(|s| s.trim().to_string()).collect();
+        cfg.firehose.relays = v
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
     }
     if let Some(v) = get("PDSD_INVITE_REQUIRED") {
         cfg.invites.required = match v.as_str() {
@@ -704,6 +714,7 @@ mod tests {
         assert!(!c.invites.required);
         assert!(c.listen.ip().is_loopback());
         assert!(c.builtin_plc());
+        assert!(c.firehose.relays.is_empty(), "no requestCrawl in --dev");
     }
 
     #[test]

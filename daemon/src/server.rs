@@ -60,6 +60,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot read the firehose sequence")?;
 
+    // Events older than the backfill window go before anyone can ask for them (after a
+    // long downtime, or a smaller window); later pruning runs in the background.
+    if let Err(e) = state.firehose.prune().await {
+        tracing::warn!(error = %e, "cannot prune the firehose");
+    }
+
     let shutdown = state.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
 
@@ -73,6 +79,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         });
     }
 
+    // The firehose's background work: the backfill window, and telling relays we exist.
+    tasks.spawn(
+        state
+            .firehose
+            .clone()
+            .run_pruner(crate::firehose::PRUNE_EVERY, shutdown.clone()),
+    );
+    if !state.config.firehose.relays.is_empty() {
+        let crawler = crate::firehose::crawl::Crawler {
+            relays: state.config.firehose.relays.clone(),
+            // The host (and port, if any) of our public URL: what a relay must crawl.
+            hostname: crate::firehose::crawl::host_of(&state.public_url),
+            http: state.http.clone(),
+            db: state.db.clone(),
+            backoff: Default::default(),
+        };
+        tasks.spawn(crawler.run(state.firehose.first_write(), shutdown.clone()));
+    }
     let admin_path = admin_socket.path().to_path_buf();
     tasks.spawn(admin_socket.serve(state.clone(), shutdown.clone()));
     tasks.spawn(maintenance(state.clone()));
@@ -95,6 +119,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         let token = shutdown.clone();
         tasks.spawn(async move {
+            // No Nagle: small writes (an XRPC answer, a firehose batch) leave at once
+            // instead of waiting up to a delayed-ACK timeout for the previous segment.
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
             if let Err(e) = axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -131,6 +163,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("some connections did not close within 10 s");
+    }
+    // Firehose subscribers were told "going away"; let those frames leave.
+    let grace = crate::firehose::hub::ERROR_GRACE + std::time::Duration::from_secs(1);
+    if !state.firehose.all_closed(grace).await {
+        tracing::warn!("some firehose subscribers did not close in time");
     }
     state.db.close();
     say!("pdsd stopped");

@@ -6,6 +6,7 @@ mod ctl;
 mod device;
 mod device_support;
 mod durability;
+mod firehose;
 mod handles;
 mod identity;
 mod migrate;

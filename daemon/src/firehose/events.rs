@@ -34,7 +34,8 @@ pub struct CommitEvent {
     #[serde(with = "serde_bytes")]
     pub blocks: Vec<u8>,
     pub ops: Vec<RepoOp>,
-    /// Deprecated; always empty.
+    /// The blobs referenced by the records this commit creates or updates (the lexicon
+    /// marks the field deprecated; it stays required).
     pub blobs: Vec<Cid>,
     #[serde(rename = "prevData", skip_serializing_if = "Option::is_none")]
     pub prev_data: Option<Cid>,

@@ -1,6 +1,12 @@
 //! The durable sequencer: an event is appended to `repo_seq` inside the same transaction
 //! as the change it reports, so a change and its event commit (or vanish) together.
-//! Publishing to live subscribers happens only after the commit.
+//! The frame is encoded once, here, and stored as it will be sent; publishing to live
+//! subscribers happens only after the commit, in seq order.
+//!
+//! A `#commit` over the sync spec's limits (blocks over 2,000,000 bytes, more than 200
+//! ops) cannot be sent as such; it is sequenced as a `#sync` of the new commit instead,
+//! which tells consumers to fetch the repo. This module never decides *what* is
+//! sequenced: the services do.
 
 use super::events;
 use crate::store::{DbError, WriteTx};
@@ -34,6 +40,19 @@ fn build(p: &mut Pending, seq: i64, time: &str) -> Result<(&'static str, Vec<u8>
             .map_err(|e| DbError::Task(format!("encoding a firehose event: {e}")))
     }
     match p {
+        Pending::Commit(c) if too_big(c) => {
+            let blocks = commit_only(c)?;
+            enc(
+                "#sync",
+                &events::SyncEvent {
+                    seq,
+                    did: c.repo.clone(),
+                    blocks,
+                    rev: c.rev.clone(),
+                    time: time.to_string(),
+                },
+            )
+        }
         Pending::Commit(c) => {
             c.seq = seq;
             c.time = time.to_string();
@@ -73,6 +92,26 @@ fn build(p: &mut Pending, seq: i64, time: &str) -> Result<(&'static str, Vec<u8>
             },
         ),
     }
+}
+
+/// The sync spec's hard limits on a `#commit`.
+pub const MAX_COMMIT_BLOCKS: usize = 2_000_000;
+pub const MAX_COMMIT_OPS: usize = 200;
+
+fn too_big(c: &events::CommitEvent) -> bool {
+    c.blocks.len() > MAX_COMMIT_BLOCKS || c.ops.len() > MAX_COMMIT_OPS
+}
+
+/// A CAR holding only the commit block of a `#commit`'s blocks.
+fn commit_only(c: &events::CommitEvent) -> Result<Vec<u8>, DbError> {
+    let bad = |e: String| DbError::Task(format!("a too-big commit cannot become #sync: {e}"));
+    let car = pds::car::read_all(c.blocks.as_slice(), pds::car::CarLimits::default())
+        .map_err(|e| bad(e.to_string()))?;
+    let bytes = car
+        .blocks
+        .get(&c.commit)
+        .ok_or_else(|| bad("the commit block is missing".into()))?;
+    pds::car::to_bytes(&c.commit, [(&c.commit, bytes)]).map_err(|e| bad(e.to_string()))
 }
 
 fn did_of(p: &Pending) -> &str {

@@ -358,7 +358,7 @@ pub async fn create_with(
                     status: None,
                 },
             )?;
-            sequence_commit(&st, tx, &row.did, &outcome)?;
+            sequence_commit(&st, tx, &row.did, &outcome, Vec::new())?;
             sequence_sync(
                 &st,
                 tx,

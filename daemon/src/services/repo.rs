@@ -161,7 +161,14 @@ pub fn commit_in_tx(
         &rev,
     )?;
     persist(tx, did.as_str(), &outcome, writes)?;
-    sequence_commit(state, tx, did.as_str(), &outcome)?;
+    // The blobs the new records reference, once each (the #commit's `blobs`).
+    let mut blobs: Vec<Cid> = Vec::new();
+    for b in writes.iter().flat_map(|w| &w.blobs) {
+        if !blobs.contains(&b.cid) {
+            blobs.push(b.cid);
+        }
+    }
+    sequence_commit(state, tx, did.as_str(), &outcome, blobs)?;
     let results = outcome
         .ops
         .iter()
@@ -238,12 +245,14 @@ pub fn persist(
     Ok(())
 }
 
-/// Sequence the `#commit` event of an outcome (in the same transaction).
+/// Sequence the `#commit` event of an outcome (in the same transaction); `blobs` are the
+/// blobs referenced by the records it creates or updates.
 pub fn sequence_commit(
     state: &AppState,
     tx: &mut WriteTx<'_>,
     did: &str,
     outcome: &CommitOutcome,
+    blobs: Vec<Cid>,
 ) -> Result<i64, ServiceError> {
     let blocks = pds::car::to_bytes(&outcome.commit.cid, outcome.firehose_blocks.iter())
         .map_err(ServiceError::internal)?;
@@ -267,7 +276,7 @@ pub fn sequence_commit(
         since: outcome.since.as_ref().map(|t| t.to_string()),
         blocks,
         ops,
-        blobs: vec![],
+        blobs,
         prev_data: outcome.prev_data,
         time: String::new(),
     };
