@@ -19,6 +19,9 @@ _pdsctl() {
             pdsctl,account)
                 cmd="pdsctl__subcmd__account"
                 ;;
+            pdsctl,backup)
+                cmd="pdsctl__subcmd__backup"
+                ;;
             pdsctl,desktop)
                 cmd="pdsctl__subcmd__desktop"
                 ;;
@@ -46,8 +49,14 @@ _pdsctl() {
             pdsctl,oauth)
                 cmd="pdsctl__subcmd__oauth"
                 ;;
+            pdsctl,recover)
+                cmd="pdsctl__subcmd__recover"
+                ;;
             pdsctl,status)
                 cmd="pdsctl__subcmd__status"
+                ;;
+            pdsctl,transfer)
+                cmd="pdsctl__subcmd__transfer"
                 ;;
             pdsctl__subcmd__account,activate)
                 cmd="pdsctl__subcmd__account__subcmd__activate"
@@ -108,6 +117,36 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__account__subcmd__help,untakedown)
                 cmd="pdsctl__subcmd__account__subcmd__help__subcmd__untakedown"
+                ;;
+            pdsctl__subcmd__backup,create)
+                cmd="pdsctl__subcmd__backup__subcmd__create"
+                ;;
+            pdsctl__subcmd__backup,help)
+                cmd="pdsctl__subcmd__backup__subcmd__help"
+                ;;
+            pdsctl__subcmd__backup,log)
+                cmd="pdsctl__subcmd__backup__subcmd__log"
+                ;;
+            pdsctl__subcmd__backup,rotate)
+                cmd="pdsctl__subcmd__backup__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__backup,status)
+                cmd="pdsctl__subcmd__backup__subcmd__status"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,create)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__create"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,help)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,log)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__log"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,rotate)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__backup__subcmd__help,status)
+                cmd="pdsctl__subcmd__backup__subcmd__help__subcmd__status"
                 ;;
             pdsctl__subcmd__desktop,help)
                 cmd="pdsctl__subcmd__desktop__subcmd__help"
@@ -172,6 +211,9 @@ _pdsctl() {
             pdsctl__subcmd__help,account)
                 cmd="pdsctl__subcmd__help__subcmd__account"
                 ;;
+            pdsctl__subcmd__help,backup)
+                cmd="pdsctl__subcmd__help__subcmd__backup"
+                ;;
             pdsctl__subcmd__help,desktop)
                 cmd="pdsctl__subcmd__help__subcmd__desktop"
                 ;;
@@ -199,8 +241,14 @@ _pdsctl() {
             pdsctl__subcmd__help,oauth)
                 cmd="pdsctl__subcmd__help__subcmd__oauth"
                 ;;
+            pdsctl__subcmd__help,recover)
+                cmd="pdsctl__subcmd__help__subcmd__recover"
+                ;;
             pdsctl__subcmd__help,status)
                 cmd="pdsctl__subcmd__help__subcmd__status"
+                ;;
+            pdsctl__subcmd__help,transfer)
+                cmd="pdsctl__subcmd__help__subcmd__transfer"
                 ;;
             pdsctl__subcmd__help__subcmd__account,activate)
                 cmd="pdsctl__subcmd__help__subcmd__account__subcmd__activate"
@@ -228,6 +276,18 @@ _pdsctl() {
                 ;;
             pdsctl__subcmd__help__subcmd__account,untakedown)
                 cmd="pdsctl__subcmd__help__subcmd__account__subcmd__untakedown"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,create)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__create"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,log)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__log"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,rotate)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__rotate"
+                ;;
+            pdsctl__subcmd__help__subcmd__backup,status)
+                cmd="pdsctl__subcmd__help__subcmd__backup__subcmd__status"
                 ;;
             pdsctl__subcmd__help__subcmd__desktop,sync)
                 cmd="pdsctl__subcmd__help__subcmd__desktop__subcmd__sync"
@@ -259,6 +319,15 @@ _pdsctl() {
             pdsctl__subcmd__help__subcmd__oauth,revoke)
                 cmd="pdsctl__subcmd__help__subcmd__oauth__subcmd__revoke"
                 ;;
+            pdsctl__subcmd__help__subcmd__transfer,accept)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__accept"
+                ;;
+            pdsctl__subcmd__help__subcmd__transfer,complete)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__complete"
+                ;;
+            pdsctl__subcmd__help__subcmd__transfer,initiate)
+                cmd="pdsctl__subcmd__help__subcmd__transfer__subcmd__initiate"
+                ;;
             pdsctl__subcmd__invite,create)
                 cmd="pdsctl__subcmd__invite__subcmd__create"
                 ;;
@@ -289,6 +358,30 @@ _pdsctl() {
             pdsctl__subcmd__oauth__subcmd__help,revoke)
                 cmd="pdsctl__subcmd__oauth__subcmd__help__subcmd__revoke"
                 ;;
+            pdsctl__subcmd__transfer,accept)
+                cmd="pdsctl__subcmd__transfer__subcmd__accept"
+                ;;
+            pdsctl__subcmd__transfer,complete)
+                cmd="pdsctl__subcmd__transfer__subcmd__complete"
+                ;;
+            pdsctl__subcmd__transfer,help)
+                cmd="pdsctl__subcmd__transfer__subcmd__help"
+                ;;
+            pdsctl__subcmd__transfer,initiate)
+                cmd="pdsctl__subcmd__transfer__subcmd__initiate"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,accept)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__accept"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,complete)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__complete"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,help)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__help"
+                ;;
+            pdsctl__subcmd__transfer__subcmd__help,initiate)
+                cmd="pdsctl__subcmd__transfer__subcmd__help__subcmd__initiate"
+                ;;
             *)
                 ;;
         esac
@@ -296,7 +389,7 @@ _pdsctl() {
 
     case "${cmd}" in
         pdsctl)
-            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth device desktop export import generate help"
+            opts="-y -h -V --socket --json --yes --help --version status account invite did oauth device desktop export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +761,300 @@ _pdsctl() {
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup)
+            opts="-y -h -V --socket --json --yes --help --version create status log rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__create)
+            opts="-y -h -V --share3 --sheet-out --share1-out --curve --key --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share3)
+                    COMPREPLY=($(compgen -W "sheet file" -- "${cur}"))
+                    return 0
+                    ;;
+                --sheet-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share1-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --curve)
+                    COMPREPLY=($(compgen -W "secp256k1 p256" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help)
+            opts="create status log rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__log)
+            opts="-y -h -V --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__rotate)
+            opts="-y -h -V --share --words --words-file --share3 --sheet-out --share1-out --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share3)
+                    COMPREPLY=($(compgen -W "sheet file" -- "${cur}"))
+                    return 0
+                    ;;
+                --sheet-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --share1-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__backup__subcmd__status)
+            opts="-y -h -V --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1142,7 +1529,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help)
-            opts="status account invite did oauth device desktop export import generate help"
+            opts="status account invite did oauth device desktop export import backup recover transfer generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1282,6 +1669,76 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__help__subcmd__account__subcmd__untakedown)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup)
+            opts="create status log rotate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__backup__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1561,6 +2018,20 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1575,13 +2046,97 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__help__subcmd__transfer)
+            opts="initiate accept complete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__help__subcmd__transfer__subcmd__initiate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__import)
-            opts="-y -h -V --socket --json --yes --help --version"
+            opts="-y -h -V --rotation-key --recovery-key --handle --password-file --old-pds --old-password-file --request-plc-token --plc-token-file --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --recovery-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotation-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --old-pds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --old-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1793,6 +2348,72 @@ _pdsctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pdsctl__subcmd__recover)
+            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --words-share)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-export)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pdsctl__subcmd__status)
             opts="-y -h -V --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1800,6 +2421,204 @@ _pdsctl() {
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer)
+            opts="-y -h -V --socket --json --yes --help --version initiate accept complete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__accept)
+            opts="-y -h -V --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__complete)
+            opts="-y -h -V --remove-old --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help)
+            opts="initiate accept complete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__help__subcmd__initiate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pdsctl__subcmd__transfer__subcmd__initiate)
+            opts="-y -h -V --no-qr --password-file --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plc-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keychain)
+                    COMPREPLY=($(compgen -W "auto os file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

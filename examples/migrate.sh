@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # migrate.sh: move one account from one pdsd to another with pdsctl, scripted.
 #
-#   examples/migrate.sh HANDLE|DID FROM_SOCKET TO_SOCKET [EXPORT_DIR]
+#   RECOVERY_KEY=FILE examples/migrate.sh HANDLE|DID FROM_SOCKET TO_SOCKET [EXPORT_DIR]
 #
 # 1. exports the account from the daemon at FROM_SOCKET into EXPORT_DIR (default: a new
 #    temporary folder; an earlier, interrupted export there is resumed),
-# 2. imports it into the daemon at TO_SOCKET, which verifies everything before it
-#    activates the account,
+# 2. imports it into the daemon at TO_SOCKET. When that daemon does not host the DID yet,
+#    it creates the account deactivated and proposes the PLC update that moves the DID to
+#    it; pdsctl checks and signs that update with the user's rotation key (RECOVERY_KEY, a
+#    file from `pdsctl account create --generate-recovery-key`), or, for an account
+#    without one, has the old daemon sign it (OLD_PDS_URL, its public URL, with
+#    PASSWORD_FILE and PLC_TOKEN_FILE, the code it e-mailed after
+#    `pdsctl import DIR --old-pds URL --password-file F --request-plc-token`). The daemon
+#    verifies everything before it activates the account,
 # 3. checks that both sides agree on the DID, the MST root and the number of records (the
 #    commit itself changes: the new daemon re-signs the tree with its own key),
 # 4. deactivates the account on the old daemon (set KEEP_OLD=1 to skip).
 #
+# Both daemons must use the same PLC directory (the public one, or in development one
+# daemon's built-in directory: start the other with `--plc-url <its URL>`).
 # Every pdsctl call uses --json --yes: no prompts, one JSON document per call, parsed
 # here with python3 (no jq needed). Set PDSCTL to use another pdsctl binary.
 # Exit status: 0 when migrated, 1 on any failure (the old account stays active then).
@@ -49,7 +57,15 @@ data=$(field "$exported" data)
 echo "  $did: commit $commit, MST root $data, $(field "$exported" records) records, $(field "$exported" blobs) blobs" >&2
 
 echo "importing into $TO" >&2
-imported=$(run "$TO" import "$DIR")
+if [ -n "${RECOVERY_KEY:-}" ]; then
+  imported=$(run "$TO" import "$DIR" --recovery-key "$RECOVERY_KEY")
+elif [ -n "${OLD_PDS_URL:-}" ]; then
+  imported=$(run "$TO" import "$DIR" --old-pds "$OLD_PDS_URL" \
+    --password-file "${PASSWORD_FILE:?PASSWORD_FILE is needed with OLD_PDS_URL}" \
+    --plc-token-file "${PLC_TOKEN_FILE:?PLC_TOKEN_FILE is needed with OLD_PDS_URL}")
+else
+  imported=$(run "$TO" import "$DIR")
+fi
 for key in did data records; do
   want=$(field "$exported" "$key"); got=$(field "$imported" "$key")
   if [ "$want" != "$got" ]; then

@@ -69,6 +69,9 @@ pub mod paths {
     pub const EXPORT_BLOB: &str = "/admin/v1/export/blob";
     /// POST [`super::ImportStartRequest`] -> [`super::ImportStartResponse`].
     pub const IMPORT_START: &str = "/admin/v1/import/start";
+    /// POST [`super::ImportIdentityRequest`] -> [`super::ImportIdentityResponse`]: submit
+    /// the user-signed PLC update that moves the DID here.
+    pub const IMPORT_IDENTITY: &str = "/admin/v1/import/identity";
     /// POST `?did=` with a CAR body -> [`super::ImportRepoResponse`].
     pub const IMPORT_REPO: &str = "/admin/v1/import/repo";
     /// POST `?did=&cid=&mime_type=` with the blob's bytes -> [`super::ImportBlobResponse`].
@@ -422,14 +425,62 @@ pub struct ImportStartRequest {
     pub handle: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The user's rotation key (`did:key`) that will sign the move, when the DID does not
+    /// name this server yet. The daemon refuses a key that is not in the DID's current
+    /// rotationKeys before it creates anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_key: Option<String>,
+    /// A password for the account on this server (created accounts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Password>,
+    /// Without `rotation_key`: the DID's current host will sign the move with its own
+    /// rotation key (its `com.atproto.identity.signPlcOperation`), so the update keeps the
+    /// DID's other rotation keys and swaps the old host's (the last) for this server's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub old_host_signs: bool,
 }
 
 /// The account is ready to receive the repository and blobs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportStartResponse {
     pub did: String,
     /// Whether the account was created (false: it existed and is being migrated over).
     pub created: bool,
+    /// The handle the account has here.
+    #[serde(default)]
+    pub handle: Option<String>,
+    /// The account's signing key on this server (`did:key`).
+    #[serde(default)]
+    pub signing_key: Option<String>,
+    /// Present when the DID does not name this server yet: the PLC update for the user's
+    /// rotation key to sign and send to [`paths::IMPORT_IDENTITY`].
+    #[serde(default)]
+    pub plc_update: Option<PlcUpdate>,
+}
+
+/// An unsigned PLC update and the operation it follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlcUpdate {
+    /// The unsigned operation (the JSON form of a signed one, without `sig`).
+    pub operation: serde_json::Value,
+    /// The DID's latest operation (signed, as the PLC directory serves it).
+    pub prev: serde_json::Value,
+}
+
+/// `POST /admin/v1/import/identity`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportIdentityRequest {
+    pub did: String,
+    /// The signed PLC operation.
+    pub operation: serde_json::Value,
+}
+
+/// The update was accepted by the PLC directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportIdentityResponse {
+    pub did: String,
+    /// The operation as submitted.
+    pub plc_operation: serde_json::Value,
 }
 
 /// `POST /admin/v1/import/repo`.
@@ -489,6 +540,7 @@ mod tests {
             paths::EXPORT_REPO,
             paths::EXPORT_BLOB,
             paths::IMPORT_START,
+            paths::IMPORT_IDENTITY,
             paths::IMPORT_REPO,
             paths::IMPORT_BLOB,
             paths::IMPORT_FINISH,

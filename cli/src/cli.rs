@@ -85,6 +85,16 @@ pub enum Command {
     Export(cmd::export::ExportArgs),
     /// Import an exported folder into this pdsd, creating or migrating the account.
     Import(cmd::import::ImportArgs),
+    /// Shamir backup of the account's rotation key: 2 of 3 shares (this machine's
+    /// keychain, the relay's escrow, a printed recovery sheet).
+    #[command(subcommand)]
+    Backup(cmd::backup::BackupCommand),
+    /// Take back an account with two of its three shares: prove the rotation key to the
+    /// relay and enrol this machine, or move the DID to a new pdsd when the relay is gone.
+    Recover(cmd::recover::RecoverArgs),
+    /// Move to a new device with a short code (and hand the repo-host lease over).
+    #[command(subcommand)]
+    Transfer(cmd::transfer::TransferCommand),
     /// Write man pages or shell completions (keeps man/ and completions/ current).
     #[command(hide = true)]
     Generate(cmd::generate::GenerateArgs),

@@ -199,6 +199,13 @@ impl Client {
         self.post_json(paths::IMPORT_START, req).await
     }
 
+    pub async fn import_identity(
+        &self,
+        req: &admin::ImportIdentityRequest,
+    ) -> Result<admin::ImportIdentityResponse, ClientError> {
+        self.post_json(paths::IMPORT_IDENTITY, req).await
+    }
+
     pub async fn import_repo(
         &self,
         did: &str,

@@ -43,8 +43,8 @@ pub fn generate(path: &Path, curve: Curve, note: &str) -> Result<Keypair, CliErr
     Ok(key)
 }
 
-/// Read a key file written by [`generate`].
-#[cfg(test)]
+/// Read a key file written by [`generate`]. The private key never leaves zeroizing
+/// memory until it becomes a [`Keypair`] (which zeroizes itself).
 pub fn read(path: &Path) -> Result<Keypair, CliError> {
     let text = Zeroizing::new(
         std::fs::read_to_string(path)

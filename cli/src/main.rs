@@ -10,12 +10,18 @@ mod cmd;
 mod ctx;
 mod desktop_repo;
 mod device_file;
+mod device_opts;
 mod error;
 mod export_dir;
 #[path = "../../daemon/src/generate.rs"]
 mod generate;
+mod keychain;
 mod keyfile;
+mod plc;
+mod plc_sign;
 mod relay;
+mod shares;
+mod sheet;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -1,5 +1,6 @@
 //! The typed client of a relay's device API (`/v1`), over HTTP(S), used when pdsctl acts
-//! as a *device* (`pdsctl device ...`, `pdsctl desktop sync`). One method per endpoint;
+//! as a *device* (`pdsctl device ...`, `pdsctl desktop sync`, `pdsctl backup ...`,
+//! `pdsctl recover`, `pdsctl transfer ...`). One method per endpoint;
 //! every call made as an enrolled device carries a fresh device token: an ES256
 //! `device+jwt` signed by the device's P-256 key, bound to the relay (`aud`), the method
 //! and path (`htm`, `htu`) and a nonce the relay issued for this one request.
@@ -26,6 +27,23 @@ pub mod paths {
     pub const DEVICES: &str = "/v1/devices";
     pub const SNAPSHOT: &str = "/v1/relay/repo/snapshot";
     pub const SIGN_COMMIT: &str = "/v1/relay/commits/sign";
+    pub const ROTATION_LOG: &str = "/v1/keys/rotation-log";
+    pub const RECOVERY_INITIATE: &str = "/v1/recovery/initiate";
+    pub const RECOVERY_VERIFY_KEY: &str = "/v1/recovery/verify-key";
+    pub const RECOVERY_RESTORE: &str = "/v1/recovery/restore";
+    pub const TRANSFER_INITIATE: &str = "/v1/transfer/initiate";
+    pub const TRANSFER_ACCEPT: &str = "/v1/transfer/accept";
+    pub const TRANSFER_COMPLETE: &str = "/v1/transfer/complete";
+
+    /// `/v1/keys/shares/{id}` (a set id, or `current`).
+    pub fn share(id: &str) -> String {
+        format!("/v1/keys/shares/{id}")
+    }
+
+    /// `/v1/dids/{did}/rotate`.
+    pub fn rotate(did: &str) -> String {
+        format!("/v1/dids/{did}/rotate")
+    }
 
     /// `/v1/devices/{id}` plus an optional action.
     pub fn device(id: &str, action: Option<&str>) -> String {
@@ -518,6 +536,256 @@ impl RelayClient {
             .await?
             .json_as("commits/sign")
             .await
+    }
+
+    // -- keys, recovery, transfer -------------------------------------------------------
+
+    /// The DID of `account`: a DID as it is, a handle resolved by the relay.
+    pub async fn resolve(&self, account: &str) -> Result<String, RelayError> {
+        if account.starts_with("did:") {
+            return Ok(account.to_string());
+        }
+        let path = format!("/xrpc/com.atproto.identity.resolveHandle?handle={account}");
+        let v: Value = self
+            .send(Method::GET, &path, None, None)
+            .await?
+            .json_as("resolveHandle")
+            .await?;
+        v.get("did")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| protocol("resolveHandle")("no did".into()))
+    }
+
+    /// `GET /v1/keys/rotation-log`.
+    pub async fn rotation_log(&self, device: &DeviceIdentity) -> Result<Value, RelayError> {
+        self.as_device(device, Method::GET, paths::ROTATION_LOG, None)
+            .await?
+            .json_as("rotation-log")
+            .await
+    }
+
+    /// `POST /v1/dids/{did}/rotate` with a new list of rotation keys.
+    pub async fn rotate_keys(
+        &self,
+        device: &DeviceIdentity,
+        keys: &[String],
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "rotationKeys": keys });
+        self.as_device(
+            device,
+            Method::POST,
+            &paths::rotate(&device.did),
+            Some(&body),
+        )
+        .await?
+        .json_as("dids/rotate")
+        .await
+    }
+
+    /// `PUT /v1/keys/shares/{set}`: hand the relay its share.
+    pub async fn put_share(
+        &self,
+        device: &DeviceIdentity,
+        share: &pds::secret::Share,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "share": share.reveal_text().as_str() });
+        self.as_device(
+            device,
+            Method::PUT,
+            &paths::share(&share.set_id().to_string()),
+            Some(&body),
+        )
+        .await?
+        .json_as("PUT keys/shares")
+        .await
+    }
+
+    /// `GET /v1/keys/shares/current` with the account password (HTTP Basic): the share's
+    /// `pds-share-v1:` text.
+    pub async fn release_share(
+        &self,
+        identifier: &str,
+        password: &Password,
+    ) -> Result<zeroize::Zeroizing<String>, RelayError> {
+        let res = self
+            .http
+            .get(format!("{}{}", self.base, paths::share("current")))
+            .basic_auth(identifier, Some(password.expose()))
+            .send()
+            .await
+            .map_err(|e| RelayError::Unreachable {
+                url: self.base.clone(),
+                reason: error_chain(&e),
+            })?;
+        let v: Value = check(res).await?.json_as("GET keys/shares").await?;
+        v.get("share")
+            .and_then(Value::as_str)
+            .map(|s| zeroize::Zeroizing::new(s.to_string()))
+            .ok_or_else(|| protocol("GET keys/shares")("no share".into()))
+    }
+
+    /// `POST /v1/recovery/initiate`.
+    pub async fn recovery_initiate(
+        &self,
+        did: &str,
+        rotation_key: &str,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "account": did, "rotationKey": rotation_key });
+        self.send(Method::POST, paths::RECOVERY_INITIATE, Some(&body), None)
+            .await?
+            .json_as("recovery/initiate")
+            .await
+    }
+
+    /// `POST /v1/recovery/verify-key`: `signature` over the challenge, and the new
+    /// device `key` with its proof of possession.
+    pub async fn recovery_verify_key(
+        &self,
+        aud: &str,
+        recovery_id: &str,
+        signature: &str,
+        key: &Keypair,
+        name: &str,
+        platform: &str,
+    ) -> Result<Value, RelayError> {
+        let proof = self
+            .proof(aud, key, &Method::POST, paths::RECOVERY_VERIFY_KEY)
+            .await?;
+        let body = json!({
+            "recoveryId": recovery_id,
+            "signature": signature,
+            "deviceKey": key.did_key(),
+            "deviceName": name,
+            "platform": platform,
+            "proof": proof,
+        });
+        self.send(Method::POST, paths::RECOVERY_VERIFY_KEY, Some(&body), None)
+            .await?
+            .json_as("recovery/verify-key")
+            .await
+    }
+
+    /// `GET /v1/recovery/restore`: the stream (repository and blobs, one CAR).
+    pub async fn restore(&self, device: &DeviceIdentity) -> Result<reqwest::Response, RelayError> {
+        self.as_device(device, Method::GET, paths::RECOVERY_RESTORE, None)
+            .await
+    }
+
+    /// `POST /v1/transfer/initiate`.
+    pub async fn transfer_initiate(&self, device: &DeviceIdentity) -> Result<Value, RelayError> {
+        self.as_device(device, Method::POST, paths::TRANSFER_INITIATE, None)
+            .await?
+            .json_as("transfer/initiate")
+            .await
+    }
+
+    /// `POST /v1/transfer/accept` for the new device `key`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transfer_accept(
+        &self,
+        aud: &str,
+        account: &str,
+        code: &str,
+        key: &Keypair,
+        name: &str,
+        platform: &str,
+    ) -> Result<Value, RelayError> {
+        let proof = self
+            .proof(aud, key, &Method::POST, paths::TRANSFER_ACCEPT)
+            .await?;
+        let body = json!({
+            "account": account,
+            "code": code,
+            "deviceKey": key.did_key(),
+            "deviceName": name,
+            "platform": platform,
+            "proof": proof,
+        });
+        self.send(Method::POST, paths::TRANSFER_ACCEPT, Some(&body), None)
+            .await?
+            .json_as("transfer/accept")
+            .await
+    }
+
+    /// `POST /v1/transfer/complete`.
+    pub async fn transfer_complete(
+        &self,
+        device: &DeviceIdentity,
+        transfer_id: &str,
+        remove_old: bool,
+    ) -> Result<Value, RelayError> {
+        let body = json!({ "transferId": transfer_id, "removeOld": remove_old });
+        self.as_device(device, Method::POST, paths::TRANSFER_COMPLETE, Some(&body))
+            .await?
+            .json_as("transfer/complete")
+            .await
+    }
+
+    /// `com.atproto.identity.requestPlcOperationSignature` (the relay e-mails a code).
+    pub async fn request_plc_signature(&self, session: &str) -> Result<(), RelayError> {
+        self.send(
+            Method::POST,
+            "/xrpc/com.atproto.identity.requestPlcOperationSignature",
+            None,
+            Some(session),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `com.atproto.identity.signPlcOperation`: the relay signs `fields` (on top of the
+    /// DID's latest operation) with its rotation key, given the e-mailed `token`.
+    pub async fn sign_plc_operation(
+        &self,
+        session: &str,
+        token: &str,
+        fields: &pds::identity::PlcOperation,
+    ) -> Result<pds::identity::SignedOp, RelayError> {
+        let body = json!({
+            "token": token,
+            "rotationKeys": fields.rotation_keys,
+            "verificationMethods": fields.verification_methods,
+            "alsoKnownAs": fields.also_known_as,
+            "services": fields.services,
+        });
+        let v: Value = self
+            .send(
+                Method::POST,
+                "/xrpc/com.atproto.identity.signPlcOperation",
+                Some(&body),
+                Some(session),
+            )
+            .await?
+            .json_as("signPlcOperation")
+            .await?;
+        let op = v
+            .get("operation")
+            .ok_or_else(|| protocol("signPlcOperation")("no operation".into()))?;
+        let bytes =
+            serde_json::to_vec(op).map_err(|e| protocol("signPlcOperation")(e.to_string()))?;
+        pds::identity::SignedOp::from_json(&bytes)
+            .map_err(|e| protocol("signPlcOperation")(e.to_string()))
+    }
+
+    /// A proof of possession of `key` (not enrolled) for `method path`.
+    async fn proof(
+        &self,
+        aud: &str,
+        key: &Keypair,
+        method: &Method,
+        path: &str,
+    ) -> Result<String, RelayError> {
+        let nonce = self.nonce().await?;
+        Ok(device_token(
+            key,
+            None,
+            &key.did_key(),
+            aud,
+            method,
+            path,
+            &nonce,
+        ))
     }
 
     // -- plumbing --------------------------------------------------------------------------

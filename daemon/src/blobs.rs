@@ -142,8 +142,8 @@ impl BlobStore {
         Ok((size, res.into_stream().map(|r| r.map_err(BlobError::from))))
     }
 
-    /// The whole blob in memory (tests).
-    #[cfg(test)]
+    /// The whole blob in memory (a blob is at most a tier's blob size; the restore
+    /// stream writes one block at a time).
     pub async fn get_bytes(&self, cid: &Cid) -> Result<Bytes, BlobError> {
         Ok(self.store.get(&blob_path(cid)).await?.bytes().await?)
     }

@@ -235,6 +235,10 @@ pub struct OAuthConfig {
 pub struct DevicesConfig {
     /// Seconds without a heartbeat after which the repo-host desktop counts as offline.
     pub repo_host_timeout_secs: u64,
+    /// Seconds a transfer code (`POST /v1/transfer/initiate`) can be entered.
+    pub transfer_code_ttl_secs: u64,
+    /// Wrong transfer codes after which an account's waiting transfers lock.
+    pub transfer_max_attempts: u32,
 }
 
 impl Default for Config {
@@ -367,6 +371,8 @@ impl Default for DevicesConfig {
     fn default() -> Self {
         DevicesConfig {
             repo_host_timeout_secs: 120,
+            transfer_code_ttl_secs: 600,
+            transfer_max_attempts: 5,
         }
     }
 }

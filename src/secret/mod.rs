@@ -7,11 +7,14 @@
 //! - [`sheet`]: a recovery sheet for one share, as plain text and as a printable HTML page
 //! - [`transfer`]: six-word transfer codes between devices, the keyed hash the relay
 //!   stores, and the QR payload
+//! - [`challenge`]: the message a reconstructed rotation key signs to prove itself to a
+//!   relay during recovery
 //!
 //! Nothing here does I/O or knows where a share is kept; the daemon and pdsctl decide.
 //! Every secret type redacts itself in Debug, zeroizes on drop, and is shown only through
 //! a `reveal_*` method.
 
+pub mod challenge;
 pub mod mnemonic;
 pub mod shamir;
 pub mod sheet;

@@ -4,6 +4,7 @@
 //! `daemon/src/admin/invite.rs`).
 
 pub mod account;
+pub mod backup;
 pub mod desktop;
 pub mod device;
 pub mod did;
@@ -12,7 +13,9 @@ pub mod generate;
 pub mod import;
 pub mod invite;
 pub mod oauth;
+pub mod recover;
 pub mod status;
+pub mod transfer;
 
 use crate::cli::Command;
 use crate::ctx::Ctx;
@@ -30,6 +33,9 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result<(), CliError> {
         Command::Desktop(c) => desktop::run(c, ctx).await,
         Command::Export(a) => export::run(a, ctx).await,
         Command::Import(a) => import::run(a, ctx).await,
+        Command::Backup(c) => backup::run(c, ctx).await,
+        Command::Recover(a) => recover::run(a, ctx).await,
+        Command::Transfer(c) => transfer::run(c, ctx).await,
         // Rendered before a client exists (it needs no daemon); see main.
         Command::Generate(_) => Err(CliError::Usage("generate runs without a daemon".into())),
     }

@@ -3,23 +3,23 @@
 //! Adapters over `services::repo::import_car` (which verifies the CAR against the DID's
 //! keys and re-signs it with this server's key for the account) and `services::blob`.
 //!
-//! Importing into an account this pdsd already hosts (a restore) works today. Creating the
-//! account of a DID that lives elsewhere (a migration, or a restore after the data was
-//! lost) needs a service that makes an account for an existing DID and moves its PLC
-//! entry here; until pdsd has one, `start` answers 501 for such a DID.
+//! Importing into an account this pdsd already hosts is a restore. The account of a DID
+//! that lives elsewhere (a migration, or a restore after the data was lost) is made by
+//! `services::migrate`: `start` creates it deactivated and hands out the PLC update for
+//! the user's rotation key to sign, `identity` submits the signed update, and `finish`
+//! activates only once the DID names this server and this daemon's key.
 
-use super::pending;
 use crate::context::AppState;
 use crate::services::repo::{find_account, head};
-use crate::services::{ServiceError, account, blob};
+use crate::services::{account, blob, migrate};
 use crate::store::{DbError, blobs, repo as repo_store};
 use crate::xrpc::error::XrpcError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use pds::admin::{
-    ImportBlobResponse, ImportFinishRequest, ImportFinishResponse, ImportRepoResponse,
-    ImportStartRequest, ImportStartResponse,
+    ImportBlobResponse, ImportFinishRequest, ImportFinishResponse, ImportIdentityRequest,
+    ImportIdentityResponse, ImportRepoResponse, ImportStartRequest, ImportStartResponse, PlcUpdate,
 };
 use serde::Deserialize;
 
@@ -41,18 +41,47 @@ pub async fn start(
     State(state): State<AppState>,
     Json(req): Json<ImportStartRequest>,
 ) -> Result<Json<ImportStartResponse>, XrpcError> {
+    let started = migrate::start(
+        &state,
+        migrate::Incoming {
+            did: req.did,
+            handle: req.handle,
+            email: req.email,
+            password: req.password.map(|p| p.expose().to_string()),
+            rotation_key: req.rotation_key,
+            old_host_signs: req.old_host_signs,
+        },
+    )
+    .await?;
+    let plc_update = match &started.update {
+        Some(u) => Some(PlcUpdate {
+            operation: migrate::unsigned_json(&u.operation)?,
+            prev: serde_json::to_value(&u.prev).map_err(XrpcError::internal)?,
+        }),
+        None => None,
+    };
+    Ok(Json(ImportStartResponse {
+        did: started.did,
+        created: started.created,
+        handle: started.handle,
+        signing_key: Some(started.signing_key),
+        plc_update,
+    }))
+}
+
+pub async fn identity(
+    State(state): State<AppState>,
+    Json(req): Json<ImportIdentityRequest>,
+) -> Result<Json<ImportIdentityResponse>, XrpcError> {
+    let bytes = serde_json::to_vec(&req.operation).map_err(XrpcError::internal)?;
+    let op = pds::identity::SignedOp::from_json(&bytes)
+        .map_err(|e| XrpcError::invalid(format!("the signed operation: {e}")))?;
     let did = pds::syntax::Did::new(&req.did).map_err(|e| XrpcError::invalid(e.to_string()))?;
-    match find_account(&state, did.as_str()).await {
-        Ok(a) => Ok(Json(ImportStartResponse {
-            did: a.did,
-            created: false,
-        })),
-        Err(ServiceError::RepoNotFound(_)) => Err(pending(&format!(
-            "import of {did}, which this pdsd does not host (creating the account of an \
-             existing DID)"
-        ))),
-        Err(e) => Err(e.into()),
-    }
+    let submitted = migrate::submit_update(&state, did.as_str(), &op).await?;
+    Ok(Json(ImportIdentityResponse {
+        did: did.to_string(),
+        plc_operation: serde_json::to_value(&submitted).map_err(XrpcError::internal)?,
+    }))
 }
 
 pub async fn repo(
@@ -87,7 +116,7 @@ pub async fn blob(
 ) -> Result<Json<ImportBlobResponse>, XrpcError> {
     let account = find_account(&state, &q.did).await?;
     let want = pds::data::cid::parse(&q.cid).map_err(|e| XrpcError::invalid(e.to_string()))?;
-    let stored = blob::upload(
+    let stored = blob::import(
         &state,
         &account,
         Some(q.mime_type.as_str()),
@@ -130,6 +159,7 @@ pub async fn finish(
         )));
     }
     if account.deactivated_at.is_some() && account.takedown_ref.is_none() {
+        migrate::ready_to_activate(&state, &account).await?;
         account::activate(&state, &account.did).await?;
     }
     let now = head(&state, &account.did).await?;

@@ -257,6 +257,7 @@ pub fn routes() -> Router<AppState> {
         .route(paths::EXPORT_REPO, get(export::repo))
         .route(paths::EXPORT_BLOB, get(export::blob))
         .route(paths::IMPORT_START, post(import::start))
+        .route(paths::IMPORT_IDENTITY, post(import::identity))
         .route(paths::IMPORT_REPO, post(import::repo))
         .route(paths::IMPORT_BLOB, post(import::blob))
         .route(paths::OAUTH_LIST, get(oauth::list))
@@ -272,11 +273,6 @@ pub fn router(state: AppState, policy: Arc<Policy>) -> Router {
         .layer(middleware::from_fn_with_state(policy, authorize))
         .layer(middleware::map_response(version_header))
         .with_state(state)
-}
-
-/// The answer of a verb whose service has not landed yet: 501, naming the verb.
-fn pending(verb: &str) -> XrpcError {
-    XrpcError::not_implemented(format!("`pdsctl {verb}` is not available in this pdsd yet"))
 }
 
 async fn unknown_path(req: Request) -> XrpcError {

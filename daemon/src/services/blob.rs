@@ -23,7 +23,7 @@ pub fn tier_limits<'a>(
         .unwrap_or(&state.config.tiers.free)
 }
 
-/// Upload a blob for `account`.
+/// Upload a blob for `account`, which must be active.
 pub async fn upload<S, E>(
     state: &AppState,
     account: &accounts::AccountRow,
@@ -35,6 +35,37 @@ where
     E: std::fmt::Display,
 {
     super::repo::require_active(account)?;
+    store(state, account, content_type, body).await
+}
+
+/// Store a blob of an import or a move: the account may still be deactivated (it is
+/// activated once everything is in), but not taken down.
+pub async fn import<S, E>(
+    state: &AppState,
+    account: &accounts::AccountRow,
+    content_type: Option<&str>,
+    body: S,
+) -> Result<BlobRef, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if account.takedown_ref.is_some() {
+        return Err(ServiceError::RepoTakendown(account.did.clone()));
+    }
+    store(state, account, content_type, body).await
+}
+
+async fn store<S, E>(
+    state: &AppState,
+    account: &accounts::AccountRow,
+    content_type: Option<&str>,
+    body: S,
+) -> Result<BlobRef, ServiceError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let limits = tier_limits(state, account).clone();
     let tier = account.tier.clone();
     let did = account.did.clone();

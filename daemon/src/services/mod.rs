@@ -1,6 +1,7 @@
 //! The operations pdsd performs, shared by the XRPC handlers, the admin socket and the
-//! device API, so that each flow exists once: accounts and the DID ceremony, sessions,
-//! repo writes and reads, identity (PLC) updates, blobs, invites.
+//! device API, so that each flow exists once: accounts and the DID ceremony, moving a DID
+//! here (migrate), sessions, repo writes and reads, identity (PLC) updates, blobs, invites,
+//! devices, and the user's keys (escrow of a Shamir share, recovery, transfer).
 //!
 //! Services return [`ServiceError`], a typed error; `xrpc::error` maps it to the
 //! Lexicon's error names (the admin API reuses that mapping).
@@ -9,14 +10,18 @@ pub mod account;
 pub mod blob;
 pub mod desktop;
 pub mod device;
+pub mod escrow;
 pub mod handle_resolver;
 pub mod identity;
 pub mod invite;
 pub mod mail;
+pub mod migrate;
+pub mod recovery;
 pub mod relay_keys;
 pub mod repo;
 pub mod rotation;
 pub mod session;
+pub mod transfer;
 
 use crate::store::DbError;
 

@@ -3,7 +3,9 @@
 //! Who signs (DESIGN.md: the relay's key is the lowest-priority rotation key, for routine
 //! updates that the user's key can always override):
 //! - the relay signs a change only when it is a pure removal (order kept) that keeps the
-//!   first key and the relay's own key, e.g. dropping a lost device's key;
+//!   first key and the relay's own key, e.g. dropping a lost device's key, or when the
+//!   relay's key is the only rotation key and the change puts one user key above it (the
+//!   first `pdsctl backup create` of an account made without a user key);
 //! - any other change (adding a key, replacing the user's key, reordering) must be signed
 //!   by a rotation key above the relay's: the relay answers with the unsigned operation and
 //!   the exact bytes to sign, and the client sends the signed operation back;
@@ -55,6 +57,13 @@ fn is_removal(current: &[String], new: &[String]) -> bool {
     new.len() < current.len() && new.iter().all(|k| it.any(|c| c == k))
 }
 
+/// Whether `new` puts a first user key above a relay that is the DID's only rotation
+/// key (an account made without one, e.g. by `pdsctl account create`): nobody but the
+/// relay could sign that, and it only gives the user power over the relay.
+fn adopts_first_user_key(current: &[String], new: &[String], relay: &str) -> bool {
+    current == [relay] && new.len() == 2 && new.get(1).map(String::as_str) == Some(relay)
+}
+
 /// Ask for a new list of rotation keys (priority order, the relay's key last).
 pub async fn change_rotation_keys(
     state: &AppState,
@@ -88,8 +97,8 @@ pub async fn change_rotation_keys(
         ));
     }
     let relay_may_sign = current.contains(&relay)
-        && is_removal(&current, &normalised)
-        && current.first() == normalised.first();
+        && ((is_removal(&current, &normalised) && current.first() == normalised.first())
+            || adopts_first_user_key(&current, &normalised, &relay));
     if relay_may_sign {
         let keys = parsed.clone();
         let operation =
@@ -189,7 +198,7 @@ pub async fn submit_user_operation(
 
 #[cfg(test)]
 mod tests {
-    use super::is_removal;
+    use super::{adopts_first_user_key, is_removal};
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
@@ -201,5 +210,21 @@ mod tests {
         assert!(!is_removal(&v(&["a", "b", "c"]), &v(&["c", "a"])));
         assert!(!is_removal(&v(&["a", "b"]), &v(&["a", "b"])));
         assert!(!is_removal(&v(&["a", "b"]), &v(&["a", "x"])));
+    }
+
+    #[test]
+    fn the_relay_adopts_only_a_first_user_key() {
+        assert!(adopts_first_user_key(&v(&["r"]), &v(&["u", "r"]), "r"));
+        assert!(!adopts_first_user_key(
+            &v(&["u", "r"]),
+            &v(&["x", "u", "r"]),
+            "r"
+        ));
+        assert!(!adopts_first_user_key(
+            &v(&["r"]),
+            &v(&["u", "x", "r"]),
+            "r"
+        ));
+        assert!(!adopts_first_user_key(&v(&["r"]), &v(&["r", "u"]), "r"));
     }
 }

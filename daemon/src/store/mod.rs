@@ -5,6 +5,8 @@
 //! - [`schema`] — migrations
 //! - [`accounts`], [`repo`], [`blobs`], [`sessions`] — queries by area
 //! - [`devices`] — the device API's devices, repo host, nonces, relay keys, pending DIDs
+//! - [`escrow`], [`recovery`], [`transfer`] — the escrowed share and rotation log,
+//!   recovery sessions, transfer codes and sealed server secrets
 //! - [`stats`] — server-wide counts for `pdsctl status`
 
 pub mod schema;
@@ -16,9 +18,12 @@ pub use sqlite::{Db, DbError, WriteTx};
 pub mod accounts;
 pub mod blobs;
 pub mod devices;
+pub mod escrow;
+pub mod recovery;
 pub mod repo;
 
 pub mod sessions;
+pub mod transfer;
 
 /// Now as stored in the database: RFC 3339, UTC, milliseconds (sorts as text).
 pub fn now() -> String {

@@ -271,6 +271,62 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX pending_did_handle ON pending_did (handle);
     "#,
+    // 4: the user's keys (/v1/keys, /v1/recovery, /v1/transfer): the one Shamir share the
+    // relay escrows per account (sealed), the rotation log, recovery sessions, and transfer
+    // codes (only their keyed hash; the hashing key is a sealed server_secret).
+    r#"
+    CREATE TABLE key_share (
+        did          TEXT PRIMARY KEY REFERENCES account(did) ON DELETE CASCADE,
+        set_id       TEXT NOT NULL,
+        epoch        INTEGER NOT NULL,
+        share_index  INTEGER NOT NULL,
+        rotation_key TEXT NOT NULL,
+        sealed       BLOB NOT NULL,
+        stored_at    TEXT NOT NULL,
+        stored_by    TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE rotation_log (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        did          TEXT NOT NULL REFERENCES account(did) ON DELETE CASCADE,
+        at           TEXT NOT NULL,
+        event        TEXT NOT NULL,
+        set_id       TEXT,
+        epoch        INTEGER,
+        share_index  INTEGER,
+        rotation_key TEXT,
+        actor        TEXT NOT NULL,
+        detail       TEXT
+    );
+    CREATE INDEX rotation_log_did ON rotation_log (did, seq);
+
+    CREATE TABLE recovery_session (
+        id           TEXT PRIMARY KEY,
+        did          TEXT NOT NULL REFERENCES account(did) ON DELETE CASCADE,
+        rotation_key TEXT NOT NULL,
+        challenge    TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        verified_at  TEXT,
+        device_id    TEXT
+    );
+    CREATE INDEX recovery_session_expiry ON recovery_session (expires_at);
+
+    CREATE TABLE transfer (
+        id           TEXT PRIMARY KEY,
+        did          TEXT NOT NULL REFERENCES account(did) ON DELETE CASCADE,
+        from_device  TEXT NOT NULL,
+        code_hash    TEXT NOT NULL UNIQUE,
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        new_device   TEXT,
+        accepted_at  TEXT,
+        completed_at TEXT
+    );
+    CREATE INDEX transfer_did ON transfer (did, status);
+    "#,
 ];
 
 /// Bring the schema up to date.

@@ -313,6 +313,8 @@ impl FromRequestParts<AppState> for DeviceAuth {
 }
 
 /// A device or an account session.
+// One per request and short-lived: boxing the device row would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Caller {
     Device(Box<DeviceRow>),

@@ -6,8 +6,9 @@
 //! - [`dids`]: `POST /v1/dids`, `POST /v1/dids/{did}/rotate`
 //! - [`devices`]: enrol, list, pair, promote, remove, status, heartbeat
 //! - [`relay`]: relay signing keys, mode, repo snapshot, desktop commit signing, firehose proxy
-//! - [`transfer`], [`recovery`], [`keys`]: reserved for the transfer, recovery and key
-//!   escrow flows (their routes are added to these modules' `routes()`)
+//! - [`transfer`]: moving to a new device with a code, and the repo-host lease handover
+//! - [`recovery`]: the recovery ceremony (prove the rotation key, enrol, restore)
+//! - [`keys`]: relay escrow of a Shamir share of the rotation key, and the rotation log
 //! - [`openapi`]: the OpenAPI 3.1 document (`GET /v1/openapi.json`) and docs/api.md
 //!
 //! [`routes`] is the one table: the router is built from it here, the documents in

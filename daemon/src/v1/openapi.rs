@@ -80,6 +80,18 @@ fn auth_errors(auth: Auth) -> Vec<ErrorDoc> {
     ];
     match auth {
         Auth::None => vec![],
+        Auth::Password => vec![
+            route::err(
+                401,
+                "PasswordRequired",
+                "no `Authorization: Basic` header with the account's identifier and password",
+            ),
+            route::err(
+                401,
+                "InvalidPassword",
+                "the identifier or the password is wrong",
+            ),
+        ],
         Auth::Device => device,
         Auth::OptionalSession => session,
         Auth::DeviceOrSession => {
@@ -110,6 +122,7 @@ fn security(auth: Auth) -> Value {
         Auth::Device => json!([{ "deviceToken": [] }]),
         Auth::DeviceOrSession => json!([{ "deviceToken": [] }, { "accountSession": [] }]),
         Auth::OptionalSession => json!([{}, { "accountSession": [] }]),
+        Auth::Password => json!([{ "accountPassword": [] }]),
     }
 }
 
@@ -119,6 +132,7 @@ fn auth_text(auth: Auth) -> &'static str {
         Auth::Device => "device token",
         Auth::DeviceOrSession => "device token or account session",
         Auth::OptionalSession => "none, or an account session",
+        Auth::Password => "the account password (HTTP Basic)",
     }
 }
 
@@ -178,6 +192,11 @@ fn components() -> Value {
                 "scheme": "bearer",
                 "bearerFormat": "at+jwt",
                 "description": "An account session's accessJwt (full, not an app password)."
+            },
+            "accountPassword": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The account's handle or DID and its password (never an app password), for releasing the escrowed key share."
             }
         },
         "schemas": {

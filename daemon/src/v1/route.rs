@@ -46,6 +46,9 @@ pub enum Auth {
     DeviceOrSession,
     /// An account session when one is sent, otherwise anyone (the result differs).
     OptionalSession,
+    /// The account's password itself (`Authorization: Basic`, identifier and password),
+    /// for what must not be reachable with a device or a session alone.
+    Password,
 }
 
 /// Where a parameter is.

@@ -77,10 +77,6 @@ impl XrpcError {
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", message)
     }
-    /// 501 MethodNotImplemented.
-    pub fn not_implemented(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "MethodNotImplemented", message)
-    }
     /// 502 UpstreamFailure.
     pub fn upstream(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "UpstreamFailure", message)
@@ -159,11 +155,30 @@ impl From<crate::services::ServiceError> for XrpcError {
                 XrpcError::new(StatusCode::UNAUTHORIZED, "AccountTakedown", m)
             }
             // The device API's names that are not 400 (see docs/api.md).
-            S::Named(name @ ("DeviceNotFound" | "KeyNotFound" | "DidNotFound"), m) => {
-                XrpcError::new(StatusCode::NOT_FOUND, name, m)
+            S::Named(
+                name @ ("DeviceNotFound" | "KeyNotFound" | "DidNotFound" | "ShareNotFound"
+                | "RecoveryNotFound" | "TransferNotFound"),
+                m,
+            ) => XrpcError::new(StatusCode::NOT_FOUND, name, m),
+            S::Named(
+                name @ ("TransferCodeExpired"
+                | "TransferCodeUsed"
+                | "RecoveryExpired"
+                | "RecoveryUsed"),
+                m,
+            ) => XrpcError::new(StatusCode::GONE, name, m),
+            S::Named(name @ "TransferLocked", m) => XrpcError::new(StatusCode::LOCKED, name, m),
+            S::Named(name @ ("InvalidSignature" | "InvalidPassword"), m) => {
+                XrpcError::new(StatusCode::UNAUTHORIZED, name, m)
             }
             S::Named(
-                name @ ("StaleCommit" | "StaleOperation" | "RotationInProgress" | "DeviceKeyInUse"),
+                name @ ("StaleCommit"
+                | "StaleOperation"
+                | "RotationInProgress"
+                | "DeviceKeyInUse"
+                | "ShareConflict"
+                | "StaleShare"
+                | "TransferNotAccepted"),
                 m,
             ) => XrpcError::new(StatusCode::CONFLICT, name, m),
             S::Named(
