@@ -300,7 +300,14 @@ pub async fn sign_commit(
                 removed_cids,
             };
             persist(tx, d, &outcome, &writes)?;
-            let seq = sequence_commit(&st, tx, d, &outcome)?;
+            // The blobs the new records reference, once each (the #commit's `blobs`).
+            let mut blobs = Vec::new();
+            for b in writes.iter().flat_map(|w| &w.blobs) {
+                if !blobs.contains(&b.cid) {
+                    blobs.push(b.cid);
+                }
+            }
+            let seq = sequence_commit(&st, tx, d, &outcome, blobs)?;
             devices::touch(conn, &device_id, &crate::store::now())?;
             Ok(SignedForDesktop {
                 cid: outcome.commit.cid,
