@@ -649,18 +649,8 @@ impl RelayClient {
         name: &str,
         platform: &str,
     ) -> Result<Value, RelayError> {
-        let proof = self
-            .proof(aud, key, &Method::POST, paths::RECOVERY_VERIFY_KEY)
-            .await?;
-        let body = json!({
-            "recoveryId": recovery_id,
-            "signature": signature,
-            "deviceKey": key.did_key(),
-            "deviceName": name,
-            "platform": platform,
-            "proof": proof,
-        });
-        self.send(Method::POST, paths::RECOVERY_VERIFY_KEY, Some(&body), None)
+        let fields = json!({ "recoveryId": recovery_id, "signature": signature });
+        self.post_new_device(aud, paths::RECOVERY_VERIFY_KEY, key, name, platform, fields)
             .await?
             .json_as("recovery/verify-key")
             .await
@@ -691,18 +681,8 @@ impl RelayClient {
         name: &str,
         platform: &str,
     ) -> Result<Value, RelayError> {
-        let proof = self
-            .proof(aud, key, &Method::POST, paths::TRANSFER_ACCEPT)
-            .await?;
-        let body = json!({
-            "account": account,
-            "code": code,
-            "deviceKey": key.did_key(),
-            "deviceName": name,
-            "platform": platform,
-            "proof": proof,
-        });
-        self.send(Method::POST, paths::TRANSFER_ACCEPT, Some(&body), None)
+        let fields = json!({ "account": account, "code": code });
+        self.post_new_device(aud, paths::TRANSFER_ACCEPT, key, name, platform, fields)
             .await?
             .json_as("transfer/accept")
             .await
@@ -769,6 +749,27 @@ impl RelayClient {
     }
 
     /// A proof of possession of `key` (not enrolled) for `method path`.
+    /// POST to `path` on behalf of a device that is not enrolled yet: `fields` plus the
+    /// new device's key, name, platform and its proof of possession for `path`.
+    async fn post_new_device(
+        &self,
+        aud: &str,
+        path: &str,
+        key: &Keypair,
+        name: &str,
+        platform: &str,
+        mut fields: Value,
+    ) -> Result<reqwest::Response, RelayError> {
+        let proof = self.proof(aud, key, &Method::POST, path).await?;
+        if let Some(map) = fields.as_object_mut() {
+            map.insert("deviceKey".into(), json!(key.did_key()));
+            map.insert("deviceName".into(), json!(name));
+            map.insert("platform".into(), json!(platform));
+            map.insert("proof".into(), json!(proof));
+        }
+        self.send(Method::POST, path, Some(&fields), None).await
+    }
+
     async fn proof(
         &self,
         aud: &str,

@@ -101,23 +101,25 @@ impl HandleResolver {
 
     async fn by_https(&self, handle: &str) -> Option<String> {
         let url = format!("https://{handle}/.well-known/atproto-did");
-        let res = self
+        let mut res = self
             .http
             .get(&url)
             .timeout(LOOKUP_TIMEOUT)
             .send()
             .await
             .ok()?;
-        if !res.status().is_success()
-            || res
-                .content_length()
-                .is_some_and(|n| n > WELL_KNOWN_MAX_BYTES as u64)
-        {
+        if !res.status().is_success() {
             return None;
         }
-        let body = res.bytes().await.ok()?;
-        let text = std::str::from_utf8(body.get(..body.len().min(WELL_KNOWN_MAX_BYTES))?).ok()?;
-        let did = text.trim();
+        // Read at most the limit, whatever the server claims or streams.
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.ok()? {
+            body.extend_from_slice(&chunk);
+            if body.len() > WELL_KNOWN_MAX_BYTES {
+                return None;
+            }
+        }
+        let did = std::str::from_utf8(&body).ok()?.trim();
         pds::syntax::Did::new(did).ok().map(|d| d.to_string())
     }
 }
