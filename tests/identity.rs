@@ -1248,7 +1248,8 @@ mod differential {
                 .verify(&[their_public(&keys[0])])
                 .expect("they verify ours");
         }
-        assert_eq!(low + high, 16);
+        // Fixed keys make this deterministic; both branches must have been taken.
+        assert!(low > 0 && high > 0, "low-S {low}, high-S {high}");
     }
 
     #[test]

@@ -1,9 +1,8 @@
-//! Small syntax checks shared by the PLC and DID-document code: generic URIs,
-//! http(s) service URLs, handles and did:plc identifiers.
+//! Shape checks that only identity documents need: did:plc identifiers and the
+//! http(s) URLs of services. Generic URIs and handles are [`crate::syntax`]'s.
 //!
-//! These are deliberately local and minimal: they answer "is this shaped right for
-//! an identity document?", nothing more. They do no normalisation and no I/O.
-// TODO(identity): switch `is_handle` to `pds::syntax` once that module lands.
+//! They answer "is this shaped right for an identity document?", nothing more:
+//! no normalisation, no I/O.
 
 /// `did:plc:` followed by 24 characters of lower-case base32 (`a-z`, `2-7`).
 pub(crate) fn is_did_plc(s: &str) -> bool {
@@ -11,19 +10,6 @@ pub(crate) fn is_did_plc(s: &str) -> bool {
         Some(id) => id.len() == 24 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7')),
         None => false,
     }
-}
-
-/// A URI in the RFC 3986 sense, checked loosely: a scheme (a letter, then letters,
-/// digits, `+`, `-`, `.`), a colon, and a non-empty rest with no whitespace or
-/// control characters.
-pub(crate) fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    scheme_ok && !rest.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Why a service URL was refused, in words for an error message.
@@ -64,33 +50,6 @@ pub(crate) fn http_url_problem(s: &str, origin_only: bool) -> Option<&'static st
     None
 }
 
-/// An atproto handle: a DNS name of at least two labels, 253 characters at most,
-/// labels of 1..=63 letters, digits and inner hyphens, the last label not starting
-/// with a digit. ASCII only; case is not significant.
-pub(crate) fn is_handle(s: &str) -> bool {
-    if s.is_empty() || s.len() > 253 {
-        return false;
-    }
-    let labels: Vec<&str> = s.split('.').collect();
-    if labels.len() < 2 {
-        return false;
-    }
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if !labels.iter().all(|l| label_ok(l)) {
-        return false;
-    }
-    labels
-        .last()
-        .and_then(|l| l.bytes().next())
-        .is_some_and(|b| b.is_ascii_alphabetic())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,17 +61,6 @@ mod tests {
         assert!(!is_did_plc("did:plc:yk4dd2qkboz2yv6tpubpc6c0"));
         assert!(!is_did_plc("did:plc:YK4DD2QKBOZ2YV6TPUBPC6CO"));
         assert!(!is_did_plc("did:web:yk4dd2qkboz2yv6tpubpc6co"));
-    }
-
-    #[test]
-    fn uris() {
-        assert!(is_uri("at://alice.test"));
-        assert!(is_uri("https://example.com/x"));
-        assert!(is_uri("did:plc:yk4dd2qkboz2yv6tpubpc6co"));
-        assert!(!is_uri("alice.test"));
-        assert!(!is_uri("at://alice test"));
-        assert!(!is_uri("1at://alice.test"));
-        assert!(!is_uri("at:"));
     }
 
     #[test]
@@ -129,17 +77,5 @@ mod tests {
         assert!(http_url_problem("https://user@pds.example.com", false).is_some());
         assert!(http_url_problem("https://", false).is_some());
         assert!(http_url_problem("https://pds.example.com:x", false).is_some());
-    }
-
-    #[test]
-    fn handles() {
-        assert!(is_handle("alice.test"));
-        assert!(is_handle("dan.bsky.social"));
-        assert!(is_handle("XN--ls8h.test"));
-        assert!(!is_handle("alice"));
-        assert!(!is_handle("alice.123"));
-        assert!(!is_handle("-alice.test"));
-        assert!(!is_handle("alice..test"));
-        assert!(!is_handle("alice.test/path"));
     }
 }

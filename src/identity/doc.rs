@@ -14,6 +14,7 @@ use super::plc::{
     did_key_curve,
 };
 use crate::crypto::{Curve, DID_KEY_PREFIX, PublicKey};
+use crate::syntax::Handle;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -279,8 +280,8 @@ impl DidDocument {
         self.also_known_as
             .iter()
             .filter_map(|u| u.strip_prefix("at://"))
-            .find(|h| check::is_handle(h))
-            .map(str::to_ascii_lowercase)
+            .find_map(|h| Handle::new(h).ok())
+            .map(|h| h.as_str().to_string())
     }
 
     /// All three atproto facts, after checking the document is for `expected_did`.

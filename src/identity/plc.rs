@@ -12,6 +12,7 @@ use super::PlcError;
 use super::check;
 use crate::crypto::{Curve, Keypair, PublicKey};
 use crate::data::{cbor, cid as cids};
+use crate::syntax::Handle;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cid::Cid;
@@ -378,7 +379,7 @@ impl PlcOperation {
             if uri.len() > MAX_ALSO_KNOWN_AS_LEN {
                 return Err(bad("longer than 258 characters"));
             }
-            if !check::is_uri(uri) {
+            if !crate::syntax::is_valid_uri(uri) {
                 return Err(bad("not a URI"));
             }
             if !seen.insert(uri.as_str()) {
@@ -412,7 +413,7 @@ impl PlcOperation {
                     "endpoint longer than {MAX_SERVICE_ENDPOINT_LEN} characters"
                 )));
             }
-            if !check::is_uri(&service.endpoint) {
+            if !crate::syntax::is_valid_uri(&service.endpoint) {
                 return Err(bad("endpoint is not a URI".to_string()));
             }
             if service.kind == ATPROTO_PDS_TYPE
@@ -634,10 +635,8 @@ impl<'de> Deserialize<'de> for SignedOp {
 
 fn handle_uri(handle: &str) -> Result<String, PlcError> {
     let bare = handle.strip_prefix("at://").unwrap_or(handle);
-    if !check::is_handle(bare) {
-        return Err(PlcError::Handle(handle.to_string()));
-    }
-    Ok(format!("at://{}", bare.to_ascii_lowercase()))
+    let handle = Handle::new(bare).map_err(|_| PlcError::Handle(handle.to_string()))?;
+    Ok(format!("at://{}", handle.as_str()))
 }
 
 fn pds_service(endpoint: &str) -> Result<Service, PlcError> {
