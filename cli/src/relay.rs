@@ -12,7 +12,7 @@
 
 use crate::device_file::DeviceIdentity;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use pds::admin::Password;
 use pds::crypto::Keypair;
 use reqwest::Method;
@@ -263,7 +263,7 @@ pub fn device_token(
     path: &str,
     nonce: &str,
 ) -> String {
-    let mut header = json!({ "alg": key.curve().jwt_alg(), "typ": "device+jwt" });
+    let mut header = json!({ "typ": "device+jwt" });
     if let Some(k) = kid {
         header["kid"] = json!(k);
     }
@@ -280,10 +280,7 @@ pub fn device_token(
     };
     // Serialising plain strings and integers cannot fail.
     let claims = serde_json::to_value(&claims).unwrap_or_default();
-    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap_or_default());
-    let input = format!("{}.{}", part(&header), part(&claims));
-    let sig = key.sign(input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    pds::crypto::jws::sign(key, &header, &claims)
 }
 
 /// A relay, by its public URL.
@@ -748,6 +745,192 @@ impl RelayClient {
             .map_err(|e| protocol("signPlcOperation")(e.to_string()))
     }
 
+    // -- com.atproto, for an account moving in (`pdsctl recover --to URL`) ---------------
+
+    /// `createAccount` for an existing `did`, proven with `service_token` (signed by one
+    /// of the DID's keys); answers with the new account's access token.
+    pub async fn create_account_for_did(
+        &self,
+        service_token: &str,
+        did: &str,
+        handle: &str,
+        email: &str,
+        password: &Password,
+        invite_code: Option<&str>,
+    ) -> Result<String, RelayError> {
+        let mut body = json!({
+            "did": did,
+            "handle": handle,
+            "email": email,
+            "password": password.expose(),
+        });
+        if let Some(code) = invite_code {
+            body["inviteCode"] = json!(code);
+        }
+        let v: Value = self
+            .send(
+                Method::POST,
+                "/xrpc/com.atproto.server.createAccount",
+                Some(&body),
+                Some(service_token),
+            )
+            .await?
+            .json_as("createAccount")
+            .await?;
+        v.get("accessJwt")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| protocol("createAccount")("no accessJwt".into()))
+    }
+
+    /// `importRepo`: replace the signed-in account's repository with `car`.
+    pub async fn import_repo(&self, session: &str, car: Vec<u8>) -> Result<(), RelayError> {
+        self.send_bytes(
+            "/xrpc/com.atproto.repo.importRepo",
+            car,
+            "application/vnd.ipld.car",
+            session,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `uploadBlob`: the CID the server gives the bytes.
+    pub async fn upload_blob(
+        &self,
+        session: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+    ) -> Result<String, RelayError> {
+        let v: Value = self
+            .send_bytes("/xrpc/com.atproto.repo.uploadBlob", bytes, mime, session)
+            .await?
+            .json_as("uploadBlob")
+            .await?;
+        v.pointer("/blob/ref/$link")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| protocol("uploadBlob")("no blob.ref".into()))
+    }
+
+    /// `listMissingBlobs`: CIDs the records name that the server does not hold (first page
+    /// of up to 1,000).
+    pub async fn missing_blobs(&self, session: &str) -> Result<Vec<String>, RelayError> {
+        let v: Value = self
+            .send(
+                Method::GET,
+                "/xrpc/com.atproto.repo.listMissingBlobs?limit=1000",
+                None,
+                Some(session),
+            )
+            .await?
+            .json_as("listMissingBlobs")
+            .await?;
+        Ok(v.get("blobs")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|b| b.get("cid").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// `checkAccountStatus` of the signed-in account.
+    pub async fn account_status(&self, session: &str) -> Result<Value, RelayError> {
+        self.send(
+            Method::GET,
+            "/xrpc/com.atproto.server.checkAccountStatus",
+            None,
+            Some(session),
+        )
+        .await?
+        .json_as("checkAccountStatus")
+        .await
+    }
+
+    /// `getRecommendedDidCredentials`: what the DID must say to be hosted here.
+    pub async fn recommended_credentials(&self, session: &str) -> Result<Value, RelayError> {
+        self.send(
+            Method::GET,
+            "/xrpc/com.atproto.identity.getRecommendedDidCredentials",
+            None,
+            Some(session),
+        )
+        .await?
+        .json_as("getRecommendedDidCredentials")
+        .await
+    }
+
+    /// `submitPlcOperation`: the server checks the signed move and sends it to the PLC
+    /// directory.
+    pub async fn submit_plc_operation(
+        &self,
+        session: &str,
+        op: &pds::identity::SignedOp,
+    ) -> Result<(), RelayError> {
+        let operation =
+            serde_json::to_value(op).map_err(|e| protocol("submitPlcOperation")(e.to_string()))?;
+        self.send(
+            Method::POST,
+            "/xrpc/com.atproto.identity.submitPlcOperation",
+            Some(&json!({ "operation": operation })),
+            Some(session),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `activateAccount`.
+    pub async fn activate_account(&self, session: &str) -> Result<(), RelayError> {
+        self.send(
+            Method::POST,
+            "/xrpc/com.atproto.server.activateAccount",
+            None,
+            Some(session),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The repository head the server holds for `did`: its commit block, decoded.
+    pub async fn head_commit(&self, did: &str) -> Result<pds::repo::Commit, RelayError> {
+        let what = "getLatestCommit";
+        let v: Value = self
+            .send(
+                Method::GET,
+                &format!("/xrpc/com.atproto.sync.getLatestCommit?did={did}"),
+                None,
+                None,
+            )
+            .await?
+            .json_as(what)
+            .await?;
+        let cid = v
+            .get("cid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| protocol(what)("no cid".into()))?;
+        let car = self
+            .send(
+                Method::GET,
+                &format!("/xrpc/com.atproto.sync.getBlocks?did={did}&cids={cid}"),
+                None,
+                None,
+            )
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| protocol("getBlocks")(error_chain(&e)))?;
+        let file = pds::car::read_all(std::io::Cursor::new(&car), Default::default())
+            .map_err(|e| protocol("getBlocks")(e.to_string()))?;
+        let cid = pds::data::cid::parse(cid).map_err(|e| protocol(what)(e.to_string()))?;
+        let block = file
+            .blocks
+            .get(&cid)
+            .ok_or_else(|| protocol("getBlocks")("the commit block is missing".into()))?;
+        pds::repo::Commit::decode(block).map_err(|e| protocol("getBlocks")(e.to_string()))
+    }
+
     /// A proof of possession of `key` (not enrolled) for `method path`.
     /// POST to `path` on behalf of a device that is not enrolled yet: `fields` plus the
     /// new device's key, name, platform and its proof of possession for `path`.
@@ -814,6 +997,31 @@ impl RelayClient {
     }
 }
 
+impl RelayClient {
+    /// POST raw bytes of `content_type` as the signed-in account.
+    async fn send_bytes(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        bearer: &str,
+    ) -> Result<reqwest::Response, RelayError> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| RelayError::Unreachable {
+                url: self.base.clone(),
+                reason: error_chain(&e),
+            })?;
+        check(res).await
+    }
+}
+
 /// Pass a success through; turn an error status into [`RelayError::Api`].
 async fn check(res: reqwest::Response) -> Result<reqwest::Response, RelayError> {
     if res.status().is_success() {
@@ -871,6 +1079,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use pds::crypto::Curve;
 
     fn decode(part: &str) -> Value {

@@ -48,10 +48,15 @@ pub fn acme_listener(
     if let Some(email) = &config.tls.acme_email {
         acme = acme.contact_push(format!("mailto:{email}"));
     }
-    let incoming = acme.tokio_incoming(
-        TcpListenerStream::new(tcp),
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-    );
+    // No Nagle on TLS connections either (see server.rs).
+    let tcp = TcpListenerStream::new(tcp).map(|conn| {
+        conn.inspect(|c| {
+            if let Err(e) = c.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        })
+    });
+    let incoming = acme.tokio_incoming(tcp, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
     Ok(AcmeListener { incoming, addr })
 }
 

@@ -3,10 +3,12 @@
 //! - key pairs that sign the SHA-256 of a message with a low-S, 64-byte compact signature
 //! - public keys that verify, refusing high-S and DER signatures
 //! - `did:key` and multikey encodings (compressed points with their multicodec prefix)
+//! - compact JWS tokens signed by those keys ([`jws`])
 //!
 //! Ed25519 and every other key type are refused with an error naming the accepted curves.
 //! Private key bytes never appear in `Debug` output and are zeroized on drop.
 
+pub mod jws;
 mod keypair;
 mod multikey;
 mod public;

@@ -3,7 +3,9 @@
 //! time the DID resolves to the new daemon with the same records, blobs and MST root, the
 //! repository verifies with the new signing key, and the PLC audit log shows the move
 //! signed by the user's key. A key that is not in rotationKeys is refused before anything
-//! is created or signed.
+//! is created or signed. And the plain atproto migration over XRPC (getServiceAuth,
+//! createAccount with `did`, importRepo, uploadBlob, signPlcOperation, submitPlcOperation,
+//! activateAccount), as client libraries drive it.
 
 use crate::ctl::{
     Machine, assert_moved_by_user, assert_same_data, audit_log, create_account, fill, login,
@@ -312,4 +314,154 @@ fn without_a_user_key_the_old_host_signs_the_move_with_its_emailed_code() {
     let keys = state.data().expect("live").rotation_keys;
     assert_eq!(keys.len(), 1);
     assert_ne!(keys, old_keys);
+}
+
+#[test]
+fn the_atproto_migration_flow_moves_an_account_between_two_daemons_over_xrpc_only() {
+    use crate::support::{assert_error, random_suffix};
+    use serde_json::json;
+    let (_plc_host, plc) = plc_host();
+    let from = pdsd_with_plc(&plc);
+    let to = pdsd_with_plc(&plc);
+    let m = Machine::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = create_account(&from, &m, dir.path(), &[]);
+    let (xa, xb) = (from.xrpc(), to.xrpc());
+    let ta = login(&xa, &a.handle, &a.password);
+    fill(&xa, &a.did, &ta, 25, 2);
+    let before = snapshot(&plc, &a.did);
+    let to_did = xb.get("com.atproto.server.describeServer", &[], None).1["did"]
+        .as_str()
+        .expect("service did")
+        .to_string();
+    let service_token = |aud: &str, lxm: &str| -> String {
+        let (st, v) = xa.get(
+            "com.atproto.server.getServiceAuth",
+            &[("aud", aud), ("lxm", lxm)],
+            Some(&ta),
+        );
+        assert_eq!(st, 200, "{v}");
+        v["token"].as_str().expect("token").to_string()
+    };
+    let handle = format!("m{}.test", random_suffix());
+    let body = json!({
+        "did": a.did, "handle": handle, "email": format!("{handle}@example.com"),
+        "password": a.password,
+    });
+    let create = |token: Option<&str>| xb.post("com.atproto.server.createAccount", &body, token);
+
+    // The new server wants proof of control, for itself, for createAccount.
+    assert_error(&create(None), 401, "AuthRequired");
+    let other_method = service_token(&to_did, "com.atproto.repo.createRecord");
+    assert_error(&create(Some(&other_method)), 401, "BadJwtLexiconMethod");
+    let other_server = service_token("did:web:elsewhere.test", "com.atproto.server.createAccount");
+    assert_error(&create(Some(&other_server)), 401, "BadJwtAudience");
+    let stranger = Keypair::generate(Curve::Secp256k1);
+    let forged = pds::crypto::jws::sign(
+        &stranger,
+        &json!({"typ": "JWT"}),
+        &json!({"iss": a.did, "aud": to_did, "lxm": "com.atproto.server.createAccount",
+                "exp": chrono::Utc::now().timestamp() + 60}),
+    );
+    assert_error(&create(Some(&forged)), 401, "BadJwtSignature");
+    assert_eq!(
+        xb.get("com.atproto.server.checkAccountStatus", &[], Some(&forged))
+            .0,
+        400,
+        "a service token is no session"
+    );
+
+    // createAccount with the signing key's proof: deactivated, empty.
+    let proof = service_token(&to_did, "com.atproto.server.createAccount");
+    let (st, made) = create(Some(&proof));
+    assert_eq!(st, 200, "{made}");
+    assert_eq!(made["did"], a.did.as_str());
+    let tb = made["accessJwt"].as_str().expect("access").to_string();
+    let (_, status) = xb.get("com.atproto.server.checkAccountStatus", &[], Some(&tb));
+    assert_eq!(status["activated"], false, "{status}");
+    assert_eq!(status["validDid"], false, "{status}");
+
+    // Repository and blobs.
+    let (st, car, _) = xa.get_bytes("com.atproto.sync.getRepo", &[("did", &a.did)]);
+    assert_eq!(st, 200);
+    let (st, v) = xb.post_bytes(
+        "com.atproto.repo.importRepo",
+        car,
+        "application/vnd.ipld.car",
+        Some(&tb),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (_, missing) = xb.get("com.atproto.repo.listMissingBlobs", &[], Some(&tb));
+    let missing: Vec<String> = missing["blobs"]
+        .as_array()
+        .expect("blobs")
+        .iter()
+        .map(|b| b["cid"].as_str().expect("cid").to_string())
+        .collect();
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    for cid in &missing {
+        let (st, bytes, headers) =
+            xa.get_bytes("com.atproto.sync.getBlob", &[("did", &a.did), ("cid", cid)]);
+        assert_eq!(st, 200);
+        let mime = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let (st, v) = xb.post_bytes("com.atproto.repo.uploadBlob", bytes, &mime, Some(&tb));
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["blob"]["ref"]["$link"], cid.as_str());
+    }
+    let (_, missing) = xb.get("com.atproto.repo.listMissingBlobs", &[], Some(&tb));
+    assert_eq!(missing["blobs"], json!([]), "{missing}");
+
+    // Not active before the DID names the new server.
+    assert_error(
+        &xb.post("com.atproto.server.activateAccount", &json!({}), Some(&tb)),
+        400,
+        "InvalidRequest",
+    );
+
+    // The old host signs the move (e-mailed code), the new one submits it.
+    let (_, creds) = xb.get(
+        "com.atproto.identity.getRecommendedDidCredentials",
+        &[],
+        Some(&tb),
+    );
+    let (st, v) = xa.post(
+        "com.atproto.identity.requestPlcOperationSignature",
+        &json!({}),
+        Some(&ta),
+    );
+    assert_eq!(st, 200, "{v}");
+    let code = emailed_code(&from.data_dir.join("outbox"));
+    let mut sign = creds.clone();
+    sign["token"] = json!(code);
+    let (st, signed) = xa.post("com.atproto.identity.signPlcOperation", &sign, Some(&ta));
+    assert_eq!(st, 200, "{signed}");
+    let (st, v) = xb.post(
+        "com.atproto.identity.submitPlcOperation",
+        &json!({"operation": signed["operation"]}),
+        Some(&tb),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = xb.post("com.atproto.server.activateAccount", &json!({}), Some(&tb));
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = xa.post(
+        "com.atproto.server.deactivateAccount",
+        &json!({}),
+        Some(&ta),
+    );
+    assert_eq!(st, 200, "{v}");
+
+    // The DID resolves to the new server, which serves the same data under the new
+    // handle, verified with its own signing key; and takes writes.
+    let after = snapshot(&plc, &a.did);
+    assert_eq!(after.pds, crate::ctl::public_url(&to));
+    assert_eq!(after.handle.as_deref(), Some(handle.as_str()));
+    assert_eq!(after.data, before.data, "MST root");
+    assert!(after.records == before.records, "records");
+    assert!(after.blobs == before.blobs, "blobs");
+    let tb = login(&xb, &handle, &a.password);
+    fill(&xb, &a.did, &tb, 1, 0);
 }

@@ -212,6 +212,38 @@ fn recovery_drill_relay_escrow_and_sheet_then_keychain_offline_then_a_new_pdsd()
     let token = login(&xb, &acct.handle, &acct.password);
     fill(&xb, &acct.did, &token, 1, 0);
     step(t0, "moved to a new pdsd");
+
+    // And once more, onto a pdsd its user does not operate: by its public URL only, the
+    // way account migration works, with the rotation key as the proof of control.
+    let c = pdsd_with_plc(&plc);
+    let c_public = public_url(&c);
+    let by_url = second.json(
+        None,
+        &[
+            "recover",
+            &acct.did,
+            "--share",
+            "keychain",
+            "--words-file",
+            path_str(&words_file),
+            "--to",
+            &c.url,
+            "--from-export",
+            path_str(&restored_dir),
+            "--password-file",
+            path_str(&acct.password_file),
+        ],
+    );
+    assert_eq!(by_url["outcome"], "moved", "{by_url}");
+    assert_eq!(by_url["moved"]["data"], before.data.as_str(), "{by_url}");
+    let on_c = snapshot(&plc, &acct.did);
+    assert_eq!(on_c.pds, c_public);
+    assert_same_data(&before, &on_c);
+    assert_moved_by_user(&plc, &acct.did, &rotation_key, &c_public);
+    let xc = Xrpc::new(&c.url);
+    let token = login(&xc, &acct.handle, &acct.password);
+    fill(&xc, &acct.did, &token, 1, 0);
+    step(t0, "moved to a third pdsd by its URL");
 }
 
 #[test]

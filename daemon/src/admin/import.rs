@@ -50,6 +50,7 @@ pub async fn start(
             password: req.password.map(|p| p.expose().to_string()),
             rotation_key: req.rotation_key,
             old_host_signs: req.old_host_signs,
+            ..Default::default()
         },
     )
     .await?;
@@ -116,7 +117,7 @@ pub async fn blob(
 ) -> Result<Json<ImportBlobResponse>, XrpcError> {
     let account = find_account(&state, &q.did).await?;
     let want = pds::data::cid::parse(&q.cid).map_err(|e| XrpcError::invalid(e.to_string()))?;
-    let stored = blob::import(
+    let stored = blob::upload(
         &state,
         &account,
         Some(q.mime_type.as_str()),

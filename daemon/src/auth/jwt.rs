@@ -144,14 +144,9 @@ pub struct ServiceClaims {
 
 /// Sign claims with an account key (ES256K or ES256 by its curve).
 pub fn sign_with_key<C: Serialize>(key: &pds::crypto::Keypair, typ: &str, claims: &C) -> String {
-    let header = Header {
-        alg: key.curve().jwt_alg().into(),
-        typ: Some(typ.into()),
-        kid: None,
-    };
-    let input = format!("{}.{}", encode_part(&header), encode_part(claims));
-    let sig = key.sign(input.as_bytes());
-    format!("{input}.{}", B64.encode(sig))
+    // Serializing our own plain structs to JSON cannot fail.
+    let claims = serde_json::to_value(claims).unwrap_or_default();
+    pds::crypto::jws::sign(key, &serde_json::json!({ "typ": typ }), &claims)
 }
 
 /// Verify a token signed by `key` (its curve must match `alg`) and return the claims.

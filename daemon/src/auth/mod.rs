@@ -4,12 +4,15 @@
 //! - [`RefreshAuth`]: a refresh token (`refresh+jwt`), only for refreshSession/deleteSession
 //! - [`AdminAuth`]: HTTP Basic `admin:<password>` for XRPC admin methods
 //! - [`OptionalAccess`]: an access token when one is sent
+//! - [`service_auth`]: an inter-service token signed by a DID's own key (createAccount of a
+//!   DID that arrives from elsewhere)
 //!
 //! Failures answer as the reference PDS does: no header is 401 `AuthMissing`, a token that
 //! does not verify is 400 `InvalidToken`, an expired one 400 `ExpiredToken`.
 
 pub mod jwt;
 pub mod password;
+pub mod service_auth;
 
 use crate::context::AppState;
 use crate::xrpc::error::XrpcError;
@@ -108,8 +111,9 @@ pub struct AdminAuth;
 #[derive(Debug, Clone)]
 pub struct OptionalAccess(pub Option<AccessAuth>);
 
-fn bearer(parts: &Parts) -> Result<Option<&str>, XrpcError> {
-    let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+/// The token of an `Authorization` header (`Bearer <t>`; a `DPoP <t>` header whole).
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Result<Option<&str>, XrpcError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
@@ -155,7 +159,7 @@ impl FromRequestParts<AppState> for AccessAuth {
         if let Some(auth) = parts.extensions.get::<AccessAuth>() {
             return Ok(auth.clone());
         }
-        let token = bearer(parts)?.ok_or_else(XrpcError::auth_missing)?;
+        let token = bearer(&parts.headers)?.ok_or_else(XrpcError::auth_missing)?;
         if token
             .get(..5)
             .is_some_and(|s| s.eq_ignore_ascii_case("dpop "))
@@ -190,7 +194,7 @@ impl FromRequestParts<AppState> for RefreshAuth {
     type Rejection = XrpcError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, XrpcError> {
-        let token = bearer(parts)?.ok_or_else(XrpcError::auth_missing)?;
+        let token = bearer(&parts.headers)?.ok_or_else(XrpcError::auth_missing)?;
         let claims = jwt::verify_hs256(
             state.jwt_secret(),
             token,

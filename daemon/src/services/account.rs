@@ -192,7 +192,7 @@ async fn check_own_domain_handle(
     }
 }
 
-fn check_email(email: &str) -> Result<String, ServiceError> {
+pub(crate) fn check_email(email: &str) -> Result<String, ServiceError> {
     let e = email.trim();
     let ok = e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {

@@ -23,24 +23,9 @@ pub fn tier_limits<'a>(
         .unwrap_or(&state.config.tiers.free)
 }
 
-/// Upload a blob for `account`, which must be active.
+/// Store a blob for `account`. A deactivated account may upload (an account moving in
+/// is filled before it is activated, as atproto migration does); a taken-down one may not.
 pub async fn upload<S, E>(
-    state: &AppState,
-    account: &accounts::AccountRow,
-    content_type: Option<&str>,
-    body: S,
-) -> Result<BlobRef, ServiceError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    super::repo::require_active(account)?;
-    store(state, account, content_type, body).await
-}
-
-/// Store a blob of an import or a move: the account may still be deactivated (it is
-/// activated once everything is in), but not taken down.
-pub async fn import<S, E>(
     state: &AppState,
     account: &accounts::AccountRow,
     content_type: Option<&str>,

@@ -47,6 +47,10 @@ pub struct Incoming {
     /// The DID's current host signs the move with its own rotation key (the last in
     /// rotationKeys): the update keeps the keys above it and puts this relay's key last.
     pub old_host_signs: bool,
+    /// Arriving through the public createAccount (not the operator's socket): the
+    /// server's invite policy applies, and `invite_code` is spent.
+    pub public: bool,
+    pub invite_code: Option<String>,
 }
 
 /// The PLC update the user's key must sign, and what it builds on.
@@ -102,6 +106,30 @@ async fn latest(state: &AppState, did: &str) -> Result<SignedOp, ServiceError> {
         ));
     }
     Ok(last)
+}
+
+/// The keys that can prove control of `did` today: the `#atproto` signing key and the
+/// rotation keys of its latest PLC operation.
+pub async fn did_keys(
+    state: &AppState,
+    did: &str,
+) -> Result<crate::auth::service_auth::DidKeys, ServiceError> {
+    require_plc(did)?;
+    let last = latest(state, did).await?;
+    let data = last
+        .op
+        .normalized()
+        .ok_or_else(|| ServiceError::Upstream(format!("{did} has no usable PLC operation")))?;
+    let signing = data
+        .verification_methods
+        .get(pds::identity::plc::ATPROTO_VERIFICATION_METHOD)
+        .and_then(|k| PublicKey::from_did_key(k).ok());
+    let rotation = data
+        .rotation_keys
+        .iter()
+        .filter_map(|k| PublicKey::from_did_key(k).ok())
+        .collect();
+    Ok(crate::auth::service_auth::DidKeys { signing, rotation })
 }
 
 /// Refuse a user key that cannot sign an update of `last`.
@@ -218,6 +246,11 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
     let d = did.clone();
     let existing = state.db.read(move |c| accounts::by_did(c, &d)).await?;
     if let Some(account) = existing {
+        if input.public && account.deactivated_at.is_none() {
+            return Err(ServiceError::invalid(format!(
+                "{did} already has an active account on this server: sign in instead"
+            )));
+        }
         let key = state
             .kek
             .open_keypair(&signing_key_label(&did), &account.signing_key)?;
@@ -246,6 +279,12 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
     }
 
     require_plc(&did)?;
+    if input.public && state.config.invites.required && input.invite_code.is_none() {
+        return Err(ServiceError::Named(
+            "InvalidInviteCode",
+            "An invite code is required to create an account on this server".into(),
+        ));
+    }
     let last = latest(state, &did).await?;
     let signer = signer_of(&did, &last, &input)?;
 
@@ -258,7 +297,10 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
         })?),
         None => None,
     };
-    let email = input.email.as_deref().map(str::trim).map(str::to_string);
+    let email = match input.email.as_deref() {
+        Some(e) if input.public => Some(super::account::check_email(e)?),
+        other => other.map(str::trim).map(str::to_string),
+    };
     let password_hash = match input.password.as_deref() {
         Some("") => return Err(ServiceError::invalid("Password must not be empty")),
         Some(p) => Some(
@@ -291,9 +333,10 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
         delete_after: None,
         takedown_ref: None,
         tier: state.config.tiers.default.clone(),
-        invite_code: None,
+        invite_code: input.invite_code.clone().filter(|_| input.public),
         signing_key: sealed,
     };
+    let invite = row.invite_code.clone();
     let st = state.clone();
     let did_typed = Did::new(&did)?;
     let key = signing_key.clone();
@@ -319,6 +362,9 @@ pub async fn start(state: &AppState, input: Incoming) -> Result<Started, Service
                 && accounts::by_email(conn, e)?.is_some()
             {
                 return Err(ServiceError::invalid(format!("Email already taken: {e}")));
+            }
+            if let Some(code) = &invite {
+                super::invite::spend(conn, code, &row.did)?;
             }
             accounts::insert(conn, &row)?;
             // An empty repository until the import replaces it; nothing is sequenced

@@ -8,10 +8,14 @@
 //!    `POST /v1/recovery/verify-key` to enrol a new device key of this machine, then
 //!    `GET /v1/recovery/restore` into an export folder (`--out`), verified block by block
 //!    and against the signing key the PLC directory names.
-//! 4. Without it (`--to SOCKET --from-export DIR`): move the DID to another pdsd with a
-//!    PLC update signed by the key, importing the export folder (`cmd::import`).
+//! 4. Without it (`--to URL_OR_SOCKET --from-export DIR`): move the DID to another pdsd
+//!    with a PLC update signed by the key, importing the export folder: through that
+//!    pdsd's admin socket (`cmd::import`, on its host), or by its public URL like an
+//!    account migration ([`onto_url`]).
 //!
 //! The key is never written to disk and never printed; only its did:key is.
+
+mod onto_url;
 
 use crate::ctx::Ctx;
 use crate::device_file::DeviceIdentity;
@@ -33,7 +37,7 @@ use std::path::{Path, PathBuf};
 /// `pdsctl recover`
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  pdsctl recover alice.test --share relay --words              # relay escrow + typed sheet\n  pdsctl recover alice.test --share keychain --words-file ./words.txt --verify-only\n  pdsctl --json --yes recover did:plc:abc --share relay --words-file ./words.txt --password-file ./pw --out ./alice\n  pdsctl recover did:plc:abc --share keychain --words-file ./words.txt --to /run/pdsd/admin.sock --from-export ./alice   # the old relay is gone"
+    after_help = "Examples:\n  pdsctl recover alice.test --share relay --words              # relay escrow + typed sheet\n  pdsctl recover alice.test --share keychain --words-file ./words.txt --verify-only\n  pdsctl --json --yes recover did:plc:abc --share relay --words-file ./words.txt --password-file ./pw --out ./alice\n  pdsctl recover did:plc:abc --share keychain --words-file ./words.txt --to /run/pdsd/admin.sock --from-export ./alice   # the old relay is gone\n  pdsctl recover did:plc:abc --share keychain --words-file ./words.txt --to https://pds.example.com --from-export ./alice --password-file ./pw"
 )]
 pub struct RecoverArgs {
     /// The account (handle or DID).
@@ -63,7 +67,8 @@ pub struct RecoverArgs {
     /// Where to download the account (an export folder). Default: ./<handle>-recovered.
     #[arg(long, value_name = "DIR", conflicts_with = "to")]
     pub out: Option<PathBuf>,
-    /// Move the DID to this pdsd (its admin socket) when the old relay is gone.
+    /// Move the DID to this pdsd when the old relay is gone: its admin socket (on its
+    /// host), or its public URL (an account there is created with the key's proof).
     #[arg(long, value_name = "URL_OR_SOCKET", requires = "from_export")]
     pub to: Option<String>,
     /// The export folder (`pdsctl export`, or an earlier recovery's --out) to import with
@@ -73,6 +78,12 @@ pub struct RecoverArgs {
     /// With --to: host the account under this handle instead of the exported one.
     #[arg(long, value_name = "HANDLE", requires = "to")]
     pub handle: Option<String>,
+    /// With --to URL: the account's e-mail address there (default: the export's).
+    #[arg(long, value_name = "ADDRESS", requires = "to")]
+    pub email: Option<String>,
+    /// With --to URL: an invite code, when that server asks for one.
+    #[arg(long, value_name = "CODE", requires = "to")]
+    pub invite_code: Option<String>,
     #[command(flatten)]
     pub opts: DeviceOpts,
 }
@@ -174,7 +185,7 @@ pub async fn run(args: RecoverArgs, ctx: &Ctx) -> Result<(), CliError> {
             .from_export
             .as_deref()
             .ok_or_else(|| CliError::Usage("--to needs --from-export DIR".into()))?;
-        out.moved = Some(move_to(ctx, to, dir, &key, &args).await?);
+        out.moved = Some(move_to(ctx, to, dir, &key, &last, &args).await?);
         out.outcome = "moved".into();
         return emit(ctx, &out);
     }
@@ -466,13 +477,28 @@ async fn move_to(
     to: &str,
     dir: &Path,
     key: &Keypair,
+    last: &pds::identity::SignedOp,
     args: &RecoverArgs,
 ) -> Result<crate::cmd::import::Imported, CliError> {
     if to.starts_with("http://") || to.starts_with("https://") {
-        return Err(CliError::Usage(format!(
-            "moving onto a pdsd by its URL ({to}) needs its operator: run this on that host \
-             with --to its admin socket (e.g. /run/pdsd/admin.sock)"
-        )));
+        let password = match args.password_file.as_deref() {
+            Some(f) => crate::ctx::password_from_file(f)?,
+            None => ctx.password(&format!("the account on {to}"), "--password-file")?,
+        };
+        return onto_url::move_by_url(
+            ctx,
+            key,
+            onto_url::Arrival {
+                url: to,
+                dir,
+                last,
+                handle: args.handle.clone(),
+                email: args.email.clone(),
+                password,
+                invite_code: args.invite_code.clone(),
+            },
+        )
+        .await;
     }
     let target = Ctx {
         client: crate::client::Client::new(PathBuf::from(to)),
