@@ -113,6 +113,7 @@ pub fn route() -> Route {
                 "the proof's nonce is unknown, used or expired",
             ),
             err(400, "UnsupportedKeyType", "deviceKey is not P-256"),
+            err(400, "InvalidDeviceKey", "deviceKey is not a did:key"),
             err(409, "DeviceKeyInUse", "the device key is already enrolled"),
             err(403, "DeviceLimitReached", "the tier allows no more devices"),
         ],

@@ -116,6 +116,7 @@ pub fn route() -> Route {
             err(423, "TransferLocked", "too many wrong codes"),
             err(400, "RepoNotFound", "no such account"),
             err(400, "UnsupportedKeyType", "deviceKey is not P-256"),
+            err(400, "InvalidDeviceKey", "deviceKey is not a did:key"),
             err(409, "DeviceKeyInUse", "the device key is already enrolled"),
             err(401, "InvalidDeviceToken", "the proof does not verify"),
             err(
