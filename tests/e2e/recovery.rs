@@ -6,8 +6,9 @@
 //! sheet's words, with identical records, blobs and root; then the key is rebuilt from the
 //! keychain share and the sheet while the relay is stopped; then the DID is moved onto a
 //! second, fresh pdsd from the export while the first is gone, signed by the user's key.
-//! And the refusals: one share alone, shares of two backups, a mistyped word, a key that
-//! is not a rotation key, escrow without the password, a second share for the relay.
+//! And the refusals: one share alone, shares of two backups, a mistyped word (typed on a
+//! real terminal too, with Tab completion: `pty_words.py`), a key that is not a rotation
+//! key, escrow without the password, a second share for the relay.
 
 use crate::ctl::{
     Machine, assert_moved_by_user, assert_same_data, audit_log, create_account, fill, html_text,
@@ -295,6 +296,45 @@ fn refusals_one_share_two_backups_wrong_word_foreign_key_and_guarded_escrow() {
         message(&err).contains("one share alone cannot recover"),
         "{err}"
     );
+    // Typed on a terminal: four letters and Tab complete each word; a word that is not
+    // on the list is named by its position and asked again; the key is rebuilt.
+    let inner = m.cmd(
+        None,
+        &[
+            "recover",
+            &acct.did,
+            "--share",
+            "keychain",
+            "--words",
+            "--verify-only",
+        ],
+    );
+    let mut typing = std::process::Command::new("python3");
+    typing
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/e2e/pty_words.py"
+        ))
+        .arg(serde_json::to_string(&words).expect("json"))
+        .arg("5")
+        .arg("--")
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => typing.env(k, v),
+            None => typing.env_remove(k),
+        };
+    }
+    let out = typing.output().expect("python3 runs the terminal");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "typed recovery failed: {screen}");
+    assert!(
+        screen.contains("the shares rebuilt")
+            && screen.contains(created["rotation_key"].as_str().expect("key")),
+        "{screen}"
+    );
+
     // A mistyped word is reported by its position.
     let mut bad = words.clone();
     bad[4] = "xylophonez".into();
