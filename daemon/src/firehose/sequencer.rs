@@ -131,16 +131,14 @@ pub fn append(
 ) -> Result<i64, DbError> {
     let time = events::now();
     let conn = tx.conn();
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO repo_seq (did, event_type, event, sequenced_at) VALUES (?1, '', x'', ?2)",
-        params![did_of(&event), time],
-    )?;
+    )?
+    .execute(params![did_of(&event), time])?;
     let seq = conn.last_insert_rowid();
     let (kind, frame) = build(&mut event, seq, &time)?;
-    conn.execute(
-        "UPDATE repo_seq SET event_type = ?1, event = ?2 WHERE seq = ?3",
-        params![kind, frame, seq],
-    )?;
+    conn.prepare_cached("UPDATE repo_seq SET event_type = ?1, event = ?2 WHERE seq = ?3")?
+        .execute(params![kind, frame, seq])?;
     let hub = hub.clone();
     tx.after_commit(move || hub.publish(seq, frame));
     Ok(seq)

@@ -327,6 +327,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX transfer_did ON transfer (did, status);
     "#,
+    // Dropping a block the head no longer references asks whether a record still
+    // points at it: without this index that question scanned the account's records, so
+    // every write cost O(records).
+    r#"
+    CREATE INDEX record_cid ON record (did, cid);
+    "#,
 ];
 
 /// Bring the schema up to date.
@@ -348,6 +354,68 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The statements every write runs must find their rows through an index: a
+    /// full scan makes each write cost O(size of the repository).
+    #[test]
+    fn the_write_path_searches_indexes_and_never_scans() {
+        let mut c = Connection::open_in_memory().expect("open");
+        migrate(&mut c).expect("migrate");
+        // Each statement, and how each table in it must be searched: by every column
+        // it is constrained on (a search on a prefix of the key, like `did=?` alone,
+        // walks all of the account's rows).
+        let hot: [(&str, &[&str]); 6] = [
+            (
+                "DELETE FROM repo_block WHERE did = ?1 AND cid = ?2
+                 AND NOT EXISTS (SELECT 1 FROM record WHERE record.did = ?1 AND record.cid = ?2)",
+                &[
+                    "repo_block USING PRIMARY KEY (did=? AND cid=?)",
+                    "record USING COVERING INDEX record_cid (did=? AND cid=?)",
+                ],
+            ),
+            (
+                "SELECT bytes FROM repo_block WHERE did = ?1 AND cid = ?2",
+                &["(did=? AND cid=?)"],
+            ),
+            (
+                "SELECT commit_cid, rev, data_cid FROM repo_root WHERE did = ?1",
+                &["repo_root USING"],
+            ),
+            (
+                "DELETE FROM record WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
+                &["(did=? AND collection=? AND rkey=?)"],
+            ),
+            (
+                "DELETE FROM record_blob WHERE did = ?1 AND record_path = ?2",
+                &["record_blob USING COVERING INDEX record_blob_path (did=? AND record_path=?)"],
+            ),
+            (
+                "SELECT 1 FROM blob WHERE did = ?1 AND cid = ?2",
+                &["(did=? AND cid=?)"],
+            ),
+        ];
+        for (sql, wanted) in hot {
+            let mut st = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let nulls = vec![rusqlite::types::Null; st.parameter_count()];
+            let details: Vec<String> = st
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("details");
+            assert!(
+                details.iter().all(|d| !d.starts_with("SCAN")),
+                "{sql}\n{details:?}"
+            );
+            for w in wanted {
+                assert!(
+                    details.iter().any(|d| d.contains(w)),
+                    "{sql}: no {w}\n{details:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn migrations_apply_once() {

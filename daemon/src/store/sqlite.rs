@@ -9,7 +9,9 @@
 //! commit (publishing firehose events) is queued with [`WriteTx::after_commit`].
 //! Reads run on blocking threads with pooled connections and never wait for writers.
 //! WAL checkpoints run on their own thread (PASSIVE, about once a second), never inside a
-//! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write.
+//! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write;
+//! past 16 MiB of log it waits for the readers of the moment and starts the log over,
+//! so the WAL stays bounded under a steady load of writes and reads.
 //! This module knows nothing about what the tables mean; see the sibling modules.
 
 use super::schema;
@@ -20,8 +22,16 @@ use tokio::sync::oneshot;
 
 /// How many queued jobs one transaction takes at most.
 const MAX_GROUP: usize = 256;
-/// Reader connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Reader connections kept open, and the most reads that run at once: a read waits for
+/// one of them rather than opening a connection (which loads the schema and prepares
+/// every statement again).
+const READERS: usize = 8;
+/// Prepared statements kept per connection. The write path alone uses more than
+/// rusqlite's default of 16; an evicted statement is parsed and planned again.
+const STATEMENT_CACHE: usize = 256;
+/// WAL frames (pages) past which the checkpointer starts the log over: 16 MiB of 4 KiB
+/// pages.
+const WAL_RESTART_FRAMES: i64 = 4096;
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -116,6 +126,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per pooled reader (see [`READERS`]).
+    read_permits: Arc<tokio::sync::Semaphore>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Dropping the sender stops the checkpointer.
     checkpoint_stop: Mutex<Option<mpsc::Sender<()>>>,
@@ -124,12 +136,14 @@ struct Inner {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32000;",
+         PRAGMA cache_size = -4000;
+         PRAGMA mmap_size = 1073741824;",
     )?;
     Ok(())
 }
@@ -176,6 +190,7 @@ impl Db {
                 path: path.to_path_buf(),
                 writer: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
+                read_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
                 writer_thread: Mutex::new(Some(handle)),
                 checkpoint_stop: Mutex::new(Some(stop_tx)),
                 checkpoint_thread: Mutex::new(Some(checkpoint_handle)),
@@ -227,10 +242,21 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_blocking(f))
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|e| E::from(DbError::Task(e.to_string())))?
+            .map_err(|e| E::from(DbError::Task(e.to_string())))?;
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = db.read_blocking(f);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
     /// Run `f` with a reader connection on the current thread (for blocking contexts).
@@ -242,7 +268,7 @@ impl Db {
         let conn = self.take_reader().map_err(E::from)?;
         let out = f(&conn);
         if let Ok(mut pool) = self.inner.readers.lock()
-            && pool.len() < MAX_IDLE_READERS
+            && pool.len() < READERS
         {
             pool.push(conn);
         }
@@ -258,7 +284,10 @@ impl Db {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.execute_batch(
+            "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000; PRAGMA mmap_size = 1073741824;",
+        )?;
         Ok(conn)
     }
 
@@ -299,8 +328,26 @@ impl Db {
 /// caught up and no reader still needs the old frames, so the file stays small.
 fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        // (busy, frames in the WAL, frames copied back)
+        let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        });
+        match passive {
+            // Under steady writes and reads the log is never fully copied back at the
+            // moment a writer could start it over, so it would grow without end (and
+            // every read would search a larger WAL index). Past the limit, wait for the
+            // readers of the moment (short transactions) and start the log over.
+            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL truncation failed; will retry");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
         }
     }
 }
@@ -321,6 +368,11 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
 }
 
+/// Run a parameterless statement through the statement cache.
+fn cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
+}
+
 fn run_group(conn: &Connection, cache: &mut WriterCache, jobs: Vec<Job>) {
     let mut completions: Vec<Completion> = Vec::with_capacity(jobs.len());
     let mut after: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
@@ -333,7 +385,7 @@ fn run_group(conn: &Connection, cache: &mut WriterCache, jobs: Vec<Job>) {
     }
     for job in jobs {
         let mark = after.len();
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if cached(conn, "SAVEPOINT job").is_err() {
             // Dropping the job drops its answer channel: the caller gets an error.
             drop(job);
             continue;
@@ -348,7 +400,7 @@ fn run_group(conn: &Connection, cache: &mut WriterCache, jobs: Vec<Job>) {
         }));
         match run {
             Ok((true, done)) => {
-                let _ = conn.execute_batch("RELEASE job");
+                let _ = cached(conn, "RELEASE job");
                 completions.push(done);
             }
             Ok((false, done)) => {
