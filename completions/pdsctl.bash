@@ -2349,7 +2349,7 @@ _pdsctl() {
             return 0
             ;;
         pdsctl__subcmd__recover)
-            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
+            opts="-y -h -V --share --words --words-file --words-share --password-file --verify-only --out --to --from-export --handle --email --invite-code --relay --plc-url --keychain --data-dir --socket --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2384,6 +2384,14 @@ _pdsctl() {
                     return 0
                     ;;
                 --handle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --invite-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -357,9 +357,11 @@ complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l words-file -d 
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l words-share -d 'The share number the words are (the sheet says it; 3 from `backup create`)' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l password-file -d 'The account password (first line): for the relay\'s share, and for the account on the new pdsd with --to' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l out -d 'Where to download the account (an export folder). Default: ./<handle>-recovered' -r -F
-complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l to -d 'Move the DID to this pdsd (its admin socket) when the old relay is gone' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l to -d 'Move the DID to this pdsd when the old relay is gone: its admin socket (on its host), or its public URL (an account there is created with the key\'s proof)' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l from-export -d 'The export folder (`pdsctl export`, or an earlier recovery\'s --out) to import with --to' -r -F
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l handle -d 'With --to: host the account under this handle instead of the exported one' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l email -d 'With --to URL: the account\'s e-mail address there (default: the export\'s)' -r
+complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l invite-code -d 'With --to URL: an invite code, when that server asks for one' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l relay -d 'The relay\'s URL (also $PDSCTL_RELAY). Default: the relay this machine is enrolled with, else the public URL of the local pdsd (--socket)' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l plc-url -d 'The PLC directory that rotation keys are checked at (also $PDSCTL_PLC_URL). Default: the one the local pdsd uses, else https://plc.directory' -r
 complete -c pdsctl -n "__fish_pdsctl_using_subcommand recover" -l keychain -d 'Where Share 1 lives (also $PDSCTL_KEYCHAIN): `auto` (the OS keychain when pdsctl was built with the `keychain` feature and one answers, else a 0600 file in the data folder), `os`, or `file` (`none`: no OS keychain, the file)' -r -f -a "auto\t''
