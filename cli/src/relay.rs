@@ -95,6 +95,14 @@ impl RelayError {
     }
 }
 
+/// The string at JSON `pointer` of an answer to `what`, or a protocol error naming it.
+fn text_at(v: &Value, pointer: &str, what: &str) -> Result<String, RelayError> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| protocol(what)(format!("no {}", pointer.trim_start_matches('/'))))
+}
+
 fn protocol(what: &str) -> impl FnOnce(String) -> RelayError + '_ {
     move |reason| RelayError::Protocol {
         what: what.to_string(),
@@ -327,10 +335,7 @@ impl RelayClient {
             .await?
             .json_as("describeServer")
             .await?;
-        v.get("did")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("describeServer")("no did".into()))
+        text_at(&v, "/did", "describeServer")
     }
 
     /// An account session (createSession): the access token.
@@ -350,10 +355,7 @@ impl RelayClient {
             .await?
             .json_as("createSession")
             .await?;
-        v.get("accessJwt")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("createSession")("no accessJwt".into()))
+        text_at(&v, "/accessJwt", "createSession")
     }
 
     /// The `#atproto` signing key of `did`, from the DID document the relay serves
@@ -389,10 +391,7 @@ impl RelayClient {
             .await?
             .json_as("auth/nonce")
             .await?;
-        v.get("nonce")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("auth/nonce")("no nonce".into()))
+        text_at(&v, "/nonce", "auth/nonce")
     }
 
     /// Enrol `key` on `account`. With `session` the device is active at once; without,
@@ -548,10 +547,7 @@ impl RelayClient {
             .await?
             .json_as("resolveHandle")
             .await?;
-        v.get("did")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("resolveHandle")("no did".into()))
+        text_at(&v, "/did", "resolveHandle")
     }
 
     /// `GET /v1/keys/rotation-log`.
@@ -777,10 +773,7 @@ impl RelayClient {
             .await?
             .json_as("createAccount")
             .await?;
-        v.get("accessJwt")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("createAccount")("no accessJwt".into()))
+        text_at(&v, "/accessJwt", "createAccount")
     }
 
     /// `importRepo`: replace the signed-in account's repository with `car`.
@@ -807,10 +800,7 @@ impl RelayClient {
             .await?
             .json_as("uploadBlob")
             .await?;
-        v.pointer("/blob/ref/$link")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| protocol("uploadBlob")("no blob.ref".into()))
+        text_at(&v, "/blob/ref/$link", "uploadBlob")
     }
 
     /// `listMissingBlobs`: CIDs the records name that the server does not hold (first page
@@ -893,8 +883,12 @@ impl RelayClient {
         Ok(())
     }
 
-    /// The repository head the server holds for `did`: its commit block, decoded.
-    pub async fn head_commit(&self, did: &str) -> Result<pds::repo::Commit, RelayError> {
+    /// The repository head the server holds for `did`: the commit's CID and its block,
+    /// decoded (the block is checked against the CID).
+    pub async fn head_commit(
+        &self,
+        did: &str,
+    ) -> Result<(pds::Cid, pds::repo::Commit), RelayError> {
         let what = "getLatestCommit";
         let v: Value = self
             .send(
@@ -906,10 +900,7 @@ impl RelayClient {
             .await?
             .json_as(what)
             .await?;
-        let cid = v
-            .get("cid")
-            .and_then(Value::as_str)
-            .ok_or_else(|| protocol(what)("no cid".into()))?;
+        let cid = text_at(&v, "/cid", what)?;
         let car = self
             .send(
                 Method::GET,
@@ -923,12 +914,14 @@ impl RelayClient {
             .map_err(|e| protocol("getBlocks")(error_chain(&e)))?;
         let file = pds::car::read_all(std::io::Cursor::new(&car), Default::default())
             .map_err(|e| protocol("getBlocks")(e.to_string()))?;
-        let cid = pds::data::cid::parse(cid).map_err(|e| protocol(what)(e.to_string()))?;
+        let cid = pds::data::cid::parse(&cid).map_err(|e| protocol(what)(e.to_string()))?;
         let block = file
             .blocks
             .get(&cid)
             .ok_or_else(|| protocol("getBlocks")("the commit block is missing".into()))?;
-        pds::repo::Commit::decode(block).map_err(|e| protocol("getBlocks")(e.to_string()))
+        let commit =
+            pds::repo::Commit::decode(block).map_err(|e| protocol("getBlocks")(e.to_string()))?;
+        Ok((cid, commit))
     }
 
     /// A proof of possession of `key` (not enrolled) for `method path`.

@@ -183,67 +183,50 @@ fn recovery_drill_relay_escrow_and_sheet_then_keychain_offline_then_a_new_pdsd()
     assert_eq!(offline["rotation_key"], rotation_key.as_str());
     step(t0, "verified offline");
 
-    // The first pdsd is gone for good: move the DID to a fresh one from the export.
+    // Move the DID onto `pds` (reached through `to`) from the export, with the keychain
+    // share and the sheet; it must resolve there with the same data, moved by the user's
+    // key, and take a write.
+    let move_onto = |pds: &crate::support::Pdsd, to: &str| -> Value {
+        let public = public_url(pds);
+        let moved = second.json(
+            None,
+            &[
+                "recover",
+                &acct.did,
+                "--share",
+                "keychain",
+                "--words-file",
+                path_str(&words_file),
+                "--to",
+                to,
+                "--from-export",
+                path_str(&restored_dir),
+                "--password-file",
+                path_str(&acct.password_file),
+            ],
+        );
+        assert_eq!(moved["outcome"], "moved", "{moved}");
+        let after = snapshot(&plc, &acct.did);
+        assert_eq!(after.pds, public);
+        assert_same_data(&before, &after);
+        assert_moved_by_user(&plc, &acct.did, &rotation_key, &public);
+        let x = Xrpc::new(&pds.url);
+        let token = login(&x, &acct.handle, &acct.password);
+        fill(&x, &acct.did, &token, 1, 0);
+        moved
+    };
+
+    // The first pdsd is gone for good: move the DID to a fresh one from the export,
+    // through that pdsd's admin socket (on its host).
     let b = pdsd_with_plc(&plc);
-    let b_public = public_url(&b);
-    let moved = second.json(
-        None,
-        &[
-            "recover",
-            &acct.did,
-            "--share",
-            "keychain",
-            "--words-file",
-            path_str(&words_file),
-            "--to",
-            path_str(&b.socket()),
-            "--from-export",
-            path_str(&restored_dir),
-            "--password-file",
-            path_str(&acct.password_file),
-        ],
-    );
-    assert_eq!(moved["outcome"], "moved", "{moved}");
-    let on_b = snapshot(&plc, &acct.did);
-    assert_eq!(on_b.pds, b_public);
-    assert_same_data(&before, &on_b);
-    assert_moved_by_user(&plc, &acct.did, &rotation_key, &b_public);
-    // The account works on its new home.
-    let xb = Xrpc::new(&b.url);
-    let token = login(&xb, &acct.handle, &acct.password);
-    fill(&xb, &acct.did, &token, 1, 0);
+    move_onto(&b, path_str(&b.socket()));
     step(t0, "moved to a new pdsd");
 
     // And once more, onto a pdsd its user does not operate: by its public URL only, the
     // way account migration works, with the rotation key as the proof of control.
     let c = pdsd_with_plc(&plc);
-    let c_public = public_url(&c);
-    let by_url = second.json(
-        None,
-        &[
-            "recover",
-            &acct.did,
-            "--share",
-            "keychain",
-            "--words-file",
-            path_str(&words_file),
-            "--to",
-            &c.url,
-            "--from-export",
-            path_str(&restored_dir),
-            "--password-file",
-            path_str(&acct.password_file),
-        ],
-    );
-    assert_eq!(by_url["outcome"], "moved", "{by_url}");
+    let by_url = move_onto(&c, &c.url);
     assert_eq!(by_url["moved"]["data"], before.data.as_str(), "{by_url}");
-    let on_c = snapshot(&plc, &acct.did);
-    assert_eq!(on_c.pds, c_public);
-    assert_same_data(&before, &on_c);
-    assert_moved_by_user(&plc, &acct.did, &rotation_key, &c_public);
-    let xc = Xrpc::new(&c.url);
-    let token = login(&xc, &acct.handle, &acct.password);
-    fill(&xc, &acct.did, &token, 1, 0);
     step(t0, "moved to a third pdsd by its URL");
 }
 

@@ -135,7 +135,7 @@ pub async fn move_by_url(ctx: &Ctx, key: &Keypair, a: Arrival<'_>) -> Result<Imp
     server.activate_account(&session).await?;
     // The server re-signs the imported tree with its own key, so the commit changes; the
     // tree (MST root) must not.
-    let head = server.head_commit(&did).await?;
+    let (commit, head) = server.head_commit(&did).await?;
     if head.data.to_string() != manifest.data {
         return Err(CliError::Failed(format!(
             "{} now hosts {did} with MST root {}, but the export's is {}: check the account \
@@ -143,11 +143,6 @@ pub async fn move_by_url(ctx: &Ctx, key: &Keypair, a: Arrival<'_>) -> Result<Imp
             a.url, head.data, manifest.data
         )));
     }
-    let commit = pds::data::cid::for_cbor(
-        &head
-            .encode()
-            .map_err(|e| CliError::Failed(format!("the new head: {e}")))?,
-    );
     Ok(Imported {
         did,
         handle: Some(handle),
