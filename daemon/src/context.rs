@@ -59,6 +59,8 @@ pub struct AppContext {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The OAuth authorization server's keys, nonces and client cache.
     pub oauth: crate::oauth::OAuthState,
+    /// Repo commits built ahead of the database writer, per account.
+    pub repo_pipeline: crate::services::repo_pipeline::Pipeline,
 }
 
 impl std::fmt::Debug for AppContext {
@@ -112,6 +114,7 @@ impl AppContext {
             did_cache: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             oauth,
+            repo_pipeline: Default::default(),
         }))
     }
 

@@ -10,7 +10,7 @@
 
 use super::events;
 use crate::store::{DbError, WriteTx};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 /// An event waiting for its sequence number.
@@ -123,6 +123,28 @@ fn did_of(p: &Pending) -> &str {
     }
 }
 
+/// The writer cache's entry for the next sequence number.
+const NEXT_SEQ: &str = "sequencer:next";
+
+/// The next sequence number: from the writer's cache, or after the highest ever given
+/// (`sqlite_sequence` remembers it even when the newest events were deleted, so a
+/// number is never given twice). A job that fails clears the cache, so a number its
+/// rolled-back event took is read afresh.
+fn next_seq(tx: &mut WriteTx<'_>) -> Result<i64, DbError> {
+    if let Some(n) = tx.cache.get::<i64>(NEXT_SEQ) {
+        return Ok(*n);
+    }
+    let conn = tx.conn();
+    let counter: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let highest: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM repo_seq")?
+        .query_row([], |r| r.get(0))?;
+    Ok(counter.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
+}
+
 /// Append `event` in the current transaction; it is published once the transaction commits.
 pub fn append(
     tx: &mut WriteTx<'_>,
@@ -130,15 +152,17 @@ pub fn append(
     mut event: Pending,
 ) -> Result<i64, DbError> {
     let time = events::now();
-    let conn = tx.conn();
-    conn.prepare_cached(
-        "INSERT INTO repo_seq (did, event_type, event, sequenced_at) VALUES (?1, '', x'', ?2)",
-    )?
-    .execute(params![did_of(&event), time])?;
-    let seq = conn.last_insert_rowid();
+    let seq = next_seq(tx)?;
     let (kind, frame) = build(&mut event, seq, &time)?;
-    conn.prepare_cached("UPDATE repo_seq SET event_type = ?1, event = ?2 WHERE seq = ?3")?
-        .execute(params![kind, frame, seq])?;
+    // One INSERT with the number already known: inserting first to learn the rowid and
+    // then updating the row with the frame wrote every event twice.
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO repo_seq (seq, did, event_type, event, sequenced_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![seq, did_of(&event), kind, frame, time])?;
+    tx.cache.put(NEXT_SEQ, seq + 1);
     let hub = hub.clone();
     tx.after_commit(move || hub.publish(seq, frame));
     Ok(seq)

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod recovery;
 pub mod relay_keys;
 pub mod repo;
+pub mod repo_pipeline;
 pub mod rotation;
 pub mod session;
 pub mod transfer;

@@ -1,11 +1,12 @@
 //! Repo writes and reads.
 //!
-//! A write batch is validated against the lexicons on the caller's task, then handed to
-//! the database writer, which (in one transaction) reads the head, applies the batch
-//! to the MST with `pds::repo::apply_writes`, signs the commit with the account's key,
-//! stores the new blocks, updates the record index and blob references, drops blocks
-//! no longer referenced, moves the head, and sequences the `#commit` event. The caller
-//! is answered only after that transaction is on disk.
+//! A write batch is validated against the lexicons on the caller's task; the commit is
+//! built (MST, diff, signature) ahead of the writer by [`super::repo_pipeline`], then
+//! the database writer, in one transaction, checks the account and that the commit was
+//! built on the current head with the current key (or builds it itself with
+//! `pds::repo::apply_writes`), stores the new blocks, updates the record index and blob
+//! references, drops blocks no longer referenced, moves the head, and sequences the
+//! `#commit` event. The caller is answered only after that transaction is on disk.
 
 use super::ServiceError;
 use crate::context::AppState;
@@ -43,7 +44,20 @@ pub struct WriteResult {
 pub struct Committed {
     pub commit: Cid,
     pub rev: Tid,
+    /// The new MST root.
+    pub data: Cid,
     pub results: Vec<WriteResult>,
+}
+
+impl Committed {
+    /// The repo's head after this commit.
+    pub fn head(&self) -> pds::repo::RepoHead {
+        pds::repo::RepoHead {
+            commit: self.commit,
+            rev: self.rev.clone(),
+            data: self.data,
+        }
+    }
 }
 
 /// Validate a record against the lexicons and collect its blobs.
@@ -111,7 +125,9 @@ pub fn require_active(account: &accounts::AccountRow) -> Result<(), ServiceError
     }
 }
 
-/// Apply a batch of writes to `did`'s repo as one commit.
+/// Apply a batch of writes to `did`'s repo as one commit. The commit is built ahead
+/// of the writer when it can be (see [`super::repo_pipeline`]); the writer stores it if
+/// its base is still the head, and builds it again itself if not.
 pub async fn apply_writes(
     state: &AppState,
     did: &Did,
@@ -119,20 +135,23 @@ pub async fn apply_writes(
     swap_commit: Option<Cid>,
 ) -> Result<Committed, ServiceError> {
     let st = state.clone();
-    let did = did.clone();
-    state
-        .db
-        .write(move |tx| commit_in_tx(&st, tx, &did, &writes, swap_commit))
-        .await
+    let d = did.clone();
+    super::repo_pipeline::run(state, did, writes, swap_commit, move |tx, built, writes| {
+        commit_in_tx(&st, tx, &d, &writes, swap_commit, built)
+    })
+    .await
 }
 
-/// The body of [`apply_writes`], inside the writer's transaction.
+/// The body of [`apply_writes`], inside the writer's transaction: check the account,
+/// then store `built` if it was built on the current head with the current key, or
+/// build the commit here.
 pub fn commit_in_tx(
     state: &AppState,
     tx: &mut WriteTx<'_>,
     did: &Did,
     writes: &[PreparedWrite],
     swap_commit: Option<Cid>,
+    built: Option<super::repo_pipeline::Built>,
 ) -> Result<Committed, ServiceError> {
     let conn = tx.conn();
     let account = accounts::by_did(conn, did.as_str())?
@@ -146,20 +165,25 @@ pub fn commit_in_tx(
         check_blobs(conn, did.as_str(), &w.blobs)?;
     }
     let key = signing_key(state, tx, &account)?;
-    let rev = state.tids.next_after(&head.rev);
-    let plain: Vec<Write> = writes.iter().map(|w| w.write.clone()).collect();
-    let outcome = pds::repo::apply_writes(
-        &repo_store::SqlBlocks {
-            conn,
-            did: did.as_str(),
-        },
-        &head,
-        did,
-        &plain,
-        swap_commit,
-        &key,
-        &rev,
-    )?;
+    let outcome = match built {
+        Some(b) if b.base == head.commit && b.signer == key.public() => b.outcome,
+        _ => {
+            let rev = state.tids.next_after(&head.rev);
+            let plain: Vec<Write> = writes.iter().map(|w| w.write.clone()).collect();
+            pds::repo::apply_writes(
+                &repo_store::SqlBlocks {
+                    conn,
+                    did: did.as_str(),
+                },
+                &head,
+                did,
+                &plain,
+                swap_commit,
+                &key,
+                &rev,
+            )?
+        }
+    };
     persist(tx, did.as_str(), &outcome, writes)?;
     sequence_commit(state, tx, did.as_str(), &outcome, referenced_blobs(writes))?;
     let results = outcome
@@ -180,6 +204,7 @@ pub fn commit_in_tx(
     Ok(Committed {
         commit: outcome.commit.cid,
         rev: outcome.rev.clone(),
+        data: outcome.data,
         results,
     })
 }
@@ -560,6 +585,7 @@ pub async fn import_car(
             Ok(Committed {
                 commit: rebuilt.commit.cid,
                 rev,
+                data: head.data,
                 results: vec![],
             })
         })

@@ -210,6 +210,20 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
     {
+        self.enqueue(f)?.await
+    }
+
+    /// Queue `f` for the writer now (jobs run in the order they were queued) and return
+    /// the answer to wait for, as [`Db::write`] would.
+    pub fn enqueue<T, E, F>(
+        &self,
+        f: F,
+    ) -> Result<impl std::future::Future<Output = Result<T, E>> + Send + use<T, E, F>, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |wtx: &mut WriteTx<'_>| {
             let result = f(wtx);
@@ -235,7 +249,7 @@ impl Db {
             let sender = guard.as_ref().ok_or_else(|| E::from(DbError::WriterGone))?;
             sender.send(job).map_err(|_| E::from(DbError::WriterGone))?;
         }
-        rx.await.map_err(|_| E::from(DbError::WriterGone))?
+        Ok(async move { rx.await.map_err(|_| E::from(DbError::WriterGone))? })
     }
 
     /// Run `f` with a reader connection on a blocking thread.
