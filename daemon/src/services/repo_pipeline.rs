@@ -135,25 +135,33 @@ where
     // order they were built.
     let answer = state.db.enqueue(move |tx| commit(tx, built, writes));
     drop(guard);
-    let out = match answer {
-        Ok(a) => a.await,
-        Err(e) => Err(e),
-    };
-    if let Some((id, cid)) = built_as {
-        if let Ok(mut u) = unsettled.lock() {
-            u.retain(|_, (by, _)| *by != id);
-        }
-        let mut lane = lane.lock().await;
-        if lane.last == id {
-            // No build since this one: the lane's tip is this result, right or wrong.
-            match &out {
-                Ok(done) if done.commit == cid => {}
-                Ok(done) => lane.tip = Some(done.head()),
-                Err(_) => lane.tip = None,
+    // Waiting and settling run in a task of their own: if the caller goes away (the
+    // client disconnected), the write still commits, and its blocks must still leave
+    // the lane's memory.
+    let settle = tokio::spawn(async move {
+        let out = match answer {
+            Ok(a) => a.await,
+            Err(e) => Err(e),
+        };
+        if let Some((id, cid)) = built_as {
+            if let Ok(mut u) = unsettled.lock() {
+                u.retain(|_, (by, _)| *by != id);
+            }
+            let mut lane = lane.lock().await;
+            if lane.last == id {
+                // No build since this one: the lane's tip is this result, right or wrong.
+                match &out {
+                    Ok(done) if done.commit == cid => {}
+                    Ok(done) => lane.tip = Some(done.head()),
+                    Err(_) => lane.tip = None,
+                }
             }
         }
-    }
-    out
+        out
+    });
+    settle
+        .await
+        .map_err(|e| ServiceError::internal(format!("write task failed: {e}")))?
 }
 
 /// Build the commit, or `None` to leave it to the writer (no head yet, a read failed,
@@ -345,6 +353,10 @@ mod tests {
         }
         let (records, _) = verified(&state, &key).await;
         assert_eq!(records.len(), 60, "{records:?}");
+        // Once every write is answered, none of their blocks stays in memory.
+        let lane = state.repo_pipeline.lane(DID).expect("lane");
+        let unsettled = lane.lock().await.unsettled.clone();
+        assert!(unsettled.lock().expect("lock").is_empty());
         // Every write made its own commit, and each built on the one before.
         let (events, distinct) = state
             .db
