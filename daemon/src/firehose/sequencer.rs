@@ -127,22 +127,20 @@ fn did_of(p: &Pending) -> &str {
 const NEXT_SEQ: &str = "sequencer:next";
 
 /// The next sequence number: from the writer's cache, or after the highest ever given
-/// (`sqlite_sequence` remembers it even when the newest events were deleted, so a
-/// number is never given twice). A job that fails clears the cache, so a number its
+/// (`repo_seq` is AUTOINCREMENT, so `sqlite_sequence` holds the highest number ever
+/// inserted, explicit ones included, even when the newest events were deleted: a number
+/// is never given twice). A job that fails clears the cache, so a number its
 /// rolled-back event took is read afresh.
 fn next_seq(tx: &mut WriteTx<'_>) -> Result<i64, DbError> {
     if let Some(n) = tx.cache.get::<i64>(NEXT_SEQ) {
         return Ok(*n);
     }
-    let conn = tx.conn();
-    let counter: Option<i64> = conn
+    let highest: Option<i64> = tx
+        .conn()
         .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'repo_seq'")?
         .query_row([], |r| r.get(0))
         .optional()?;
-    let highest: Option<i64> = conn
-        .prepare_cached("SELECT MAX(seq) FROM repo_seq")?
-        .query_row([], |r| r.get(0))?;
-    Ok(counter.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
+    Ok(highest.unwrap_or(0) + 1)
 }
 
 /// Append `event` in the current transaction; it is published once the transaction commits.
