@@ -15,12 +15,18 @@
 //! arrive first: it is published right after the commit, before the answer is written;
 //! those count as zero).
 //!
+//! The subscribers read with a lean WebSocket reader of their own (see `ws`), so that
+//! the driver, which shares the machine with pdsd, takes as little CPU from it as it
+//! can; all frames a single read returns are stamped with that read's arrival time.
+//!
 //! Options (after `--`): `--subscribers N`, `--rate N` (commits/s), `--seconds N`,
 //! `--accounts N`, `--concurrency N` (requests in flight), `--pdsd PATH`, or
 //! `--url URL --pid PID` to measure a pdsd that is already running (e.g. under a profiler;
 //! it must accept `--dev`-style account creation).
 
-use futures::{SinkExt, StreamExt};
+mod ws;
+
+use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -29,7 +35,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -362,10 +367,10 @@ impl FirstArrival {
         }
     }
 
-    /// Record an arrival of `seq` now; the fan-out lag in ms (None past the capacity).
-    fn arrived(&self, seq: i64) -> Option<f64> {
+    /// Record an arrival of `seq` at `at`; the fan-out lag in ms (None past the capacity).
+    fn arrived(&self, seq: i64, at: Instant) -> Option<f64> {
         let slot = self.by_seq.get(usize::try_from(seq).ok()?)?;
-        let now = self.t0.elapsed().as_nanos() as u64;
+        let now = at.saturating_duration_since(self.t0).as_nanos() as u64;
         let first = slot.fetch_min(now, Ordering::Relaxed).min(now);
         Some((now - first) as f64 / 1e6)
     }
@@ -392,14 +397,10 @@ async fn subscriber(
     stop: tokio_util::sync::CancellationToken,
     ready: tokio::sync::mpsc::Sender<()>,
 ) -> SubResult {
-    let cfg = WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(cfg), true)
+    let mut ws = ws::WsReader::connect(&url)
         .await
         .expect("subscriber connects");
     let _ = ready.send(()).await;
-    let (mut tx, mut rx) = ws.split();
     let mut r = SubResult {
         hist: Hist::new(),
         spread: Hist::new(),
@@ -411,19 +412,27 @@ async fn subscriber(
         arrivals: Vec::new(),
     };
     loop {
-        let msg = tokio::select! {
+        // Everything one read returns arrived at the same moment.
+        let mut stamp = None;
+        let read = tokio::select! {
             _ = stop.cancelled() => break,
-            m = rx.next() => m,
-        };
-        match msg {
-            Some(Ok(Message::Binary(b))) => {
-                let Some(s) = scan(&b) else {
+            n = ws.read_with(|msg| {
+                let (wall, at) = *stamp.get_or_insert_with(|| (now_ms(), Instant::now()));
+                let b = match msg {
+                    ws::Msg::Binary(b) => b,
+                    ws::Msg::Text => return ws::Flow::Continue,
+                    ws::Msg::Close => {
+                        r.ended = Some("closed".into());
+                        return ws::Flow::Stop;
+                    }
+                };
+                let Some(s) = scan(b) else {
                     r.ended = Some("undecodable frame".into());
-                    break;
+                    return ws::Flow::Stop;
                 };
                 if s.t == "error" {
                     r.ended = Some(format!("error frame {}", s.error.unwrap_or("?")));
-                    break;
+                    return ws::Flow::Stop;
                 }
                 if let Some(seq) = s.seq {
                     if let Some(l) = r.last
@@ -437,32 +446,32 @@ async fn subscriber(
                 r.frames += 1;
                 if s.t == "#commit" && measuring.load(Ordering::Relaxed) {
                     if let Some(t) = s.time.and_then(parse_ms) {
-                        r.hist.record(now_ms() - t);
+                        r.hist.record(wall - t);
                     }
-                    if let Some(lag) = s.seq.and_then(|q| first.arrived(q)) {
+                    if let Some(lag) = s.seq.and_then(|q| first.arrived(q, at)) {
                         r.spread.record(lag);
                     }
                     if sample && let Some(rev) = s.rev {
-                        r.arrivals.push((rev.to_string(), Instant::now()));
+                        r.arrivals.push((rev.to_string(), at));
                     }
                 }
-            }
-            Some(Ok(Message::Close(c))) => {
-                r.ended = Some(format!("closed {c:?}"));
-                break;
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => {
-                r.ended = Some(e.to_string());
-                break;
-            }
-            None => {
+                ws::Flow::Continue
+            }) => n,
+        };
+        match read {
+            _ if r.ended.is_some() => break,
+            Ok(0) => {
                 r.ended = Some("eof".into());
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                r.ended = Some(e);
                 break;
             }
         }
     }
-    let _ = tx.close().await;
+    ws.close().await;
     r
 }
 
