@@ -1,10 +1,8 @@
 //! Live fan-out, replay from the database, and the backfill window.
 //!
-//! Frames are encoded once by the sequencer. After their transaction commits they are
-//! handed to a publisher task, which packs whatever arrived together (usually one group
-//! commit) into one batch: a single buffer holding the WebSocket messages of those
-//! events, ready to send (see `wire`), plus the offset of each event. Batches go into
-//! one bounded broadcast ring shared by every subscriber. A subscriber writes the part
+//! Frames are encoded once by the sequencer. Right after their transaction commits, the
+//! database writer frames each as a WebSocket message, ready to send (see `wire`), and
+//! puts it into one bounded broadcast ring shared by every subscriber. A subscriber writes the part
 //! of each batch it has not sent yet straight from the shared buffer to its socket, with
 //! one vectored write for everything that is waiting: per subscriber, a burst of commits
 //! costs one reference count and one system call, and no copy or re-framing.
@@ -28,9 +26,9 @@ use crate::config::FirehoseConfig;
 use crate::store::{Db, DbError};
 use rusqlite::{OptionalExtension, params};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{broadcast, watch};
 
 /// Events published together, framed for the wire.
 #[derive(Debug)]
@@ -85,8 +83,6 @@ pub const ERROR_GRACE: Duration = Duration::from_secs(5);
 const REPLAY_BATCH: i64 = 500;
 /// ... and at most about this many bytes.
 const REPLAY_BATCH_BYTES: usize = 4 * 1024 * 1024;
-/// A published batch holds at most about this many bytes (a bigger burst is split).
-const MAX_BATCH_BYTES: usize = 1024 * 1024;
 /// A live subscriber writes at most about this much at once.
 const MAX_WRITE_BYTES: usize = 4 * 1024 * 1024;
 /// Database catch-ups a replaying subscriber may need before it counts as too slow.
@@ -94,8 +90,7 @@ const MAX_CATCH_UPS: u32 = 8;
 /// Rows deleted per pruning transaction (writers wait for at most one such batch).
 const PRUNE_CHUNK: i64 = 5_000;
 
-/// The firehose hub; cheap to clone. Must be created inside a Tokio runtime (it spawns
-/// its publisher task).
+/// The firehose hub; cheap to clone.
 #[derive(Clone)]
 pub struct Firehose {
     inner: Arc<Inner>,
@@ -103,9 +98,6 @@ pub struct Firehose {
 
 struct Inner {
     tx: broadcast::Sender<Arc<Batch>>,
-    /// Frames committed but not yet in the ring, in seq order.
-    pending: Mutex<Vec<(i64, Vec<u8>)>>,
-    wake_publisher: Notify,
     /// The newest seq in the ring, watched by subscribers blocked in a write.
     head: watch::Sender<i64>,
     /// Set once, by the first event published since start (requestCrawl waits for it).
@@ -153,8 +145,6 @@ impl Firehose {
         let hub = Firehose {
             inner: Arc::new(Inner {
                 tx,
-                pending: Mutex::new(Vec::new()),
-                wake_publisher: Notify::new(),
                 head: watch::Sender::new(0),
                 first_write: watch::Sender::new(false),
                 db,
@@ -165,8 +155,6 @@ impl Firehose {
                 connections: watch::Sender::new(0),
             }),
         };
-        let publisher = hub.clone();
-        tokio::spawn(async move { publisher.run_publisher().await });
         hub
     }
 
@@ -245,48 +233,21 @@ impl Firehose {
         self.inner.first_write.subscribe()
     }
 
-    /// Called after a commit, in seq order (from the database writer): queue the frame
-    /// for live subscribers. Never blocks on subscribers.
+    /// Called after a commit, in seq order (from the database writer): put the frame,
+    /// framed for the wire, into the ring at once. Never blocks on subscribers (a
+    /// broadcast send only wakes those waiting), and no task stands between the commit
+    /// and the ring: under load, a publisher task would wait its turn behind the
+    /// subscribers it feeds, delaying every event by about one round of fan-out.
     pub fn publish(&self, seq: i64, frame: Vec<u8>) {
         self.inner.last_seq.fetch_max(seq, Ordering::SeqCst);
-        if let Ok(mut p) = self.inner.pending.lock() {
-            p.push((seq, frame));
-        }
-        self.inner.wake_publisher.notify_one();
+        let mut batch = Batch {
+            wire: Vec::with_capacity(frame.len() + 10),
+            index: vec![(seq, 0)],
+        };
+        wire::push_binary(&mut batch.wire, &frame);
+        self.send_batch(batch);
         if !*self.inner.first_write.borrow() {
             self.inner.first_write.send_replace(true);
-        }
-    }
-
-    /// Move queued frames into the ring, framed, a batch at a time.
-    async fn run_publisher(self) {
-        loop {
-            self.inner.wake_publisher.notified().await;
-            let frames = match self.inner.pending.lock() {
-                Ok(mut p) => std::mem::take(&mut *p),
-                Err(_) => return,
-            };
-            let mut batch = Batch {
-                wire: Vec::new(),
-                index: Vec::new(),
-            };
-            for (seq, frame) in frames {
-                batch.index.push((seq, batch.wire.len()));
-                wire::push_binary(&mut batch.wire, &frame);
-                if batch.wire.len() >= MAX_BATCH_BYTES {
-                    let full = std::mem::replace(
-                        &mut batch,
-                        Batch {
-                            wire: Vec::new(),
-                            index: Vec::new(),
-                        },
-                    );
-                    self.send_batch(full);
-                }
-            }
-            if !batch.index.is_empty() {
-                self.send_batch(batch);
-            }
         }
     }
 
@@ -548,6 +509,7 @@ async fn send_error<S: FrameSink>(sink: &mut S, frame: &[u8]) {
 mod tests {
     use super::*;
     use crate::firehose::sequencer::{self, Pending};
+    use std::sync::Mutex;
 
     /// Keeps every message written, as payloads.
     #[derive(Clone, Default)]
