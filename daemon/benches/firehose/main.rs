@@ -97,6 +97,23 @@ fn main() {
             .ok()
             .map(|d| d.timestamp_millis() as f64)
     );
+    // Each lag lands in the bucket whose lower edge is at most the lag, and close to it.
+    for ms in [
+        0.0, 0.05, 12.34, 99.99, 100.0, 456.7, 999.9, 1000.0, 5432.1, 9999.0,
+    ] {
+        let edge = Hist::edge(Hist::bucket(ms));
+        let width = if ms < 100.0 {
+            0.1
+        } else if ms < 1000.0 {
+            1.0
+        } else {
+            10.0
+        };
+        assert!(
+            edge <= ms && ms - edge < width,
+            "{ms} ms in the bucket from {edge}"
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -232,13 +249,20 @@ struct Scan<'a> {
     error: Option<&'a str>,
 }
 
-fn text_at(b: &[u8], i: usize) -> Option<(&str, usize)> {
+/// The bytes of the text string at `i`, and the index after it.
+fn bytes_at(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     let (major, len, j) = head(b, i)?;
     if major != 3 {
         return None;
     }
     let end = j + len as usize;
-    Some((std::str::from_utf8(b.get(j..end)?).ok()?, end))
+    Some((b.get(j..end)?, end))
+}
+
+/// A text value: validated, since it is read (keys are only compared as bytes).
+fn text_at(b: &[u8], i: usize) -> Option<(&str, usize)> {
+    let (t, end) = bytes_at(b, i)?;
+    Some((std::str::from_utf8(t).ok()?, end))
 }
 
 fn scan(b: &[u8]) -> Option<Scan<'_>> {
@@ -248,10 +272,10 @@ fn scan(b: &[u8]) -> Option<Scan<'_>> {
         return None;
     }
     for _ in 0..n {
-        let (k, j) = text_at(b, i)?;
-        if k == "t" {
+        let (k, j) = bytes_at(b, i)?;
+        if k == b"t" {
             out.t = text_at(b, j)?.0;
-        } else if k == "op" && head(b, j)?.0 == 1 {
+        } else if k == b"op" && head(b, j)?.0 == 1 {
             out.t = "error";
         }
         i = skip(b, j)?;
@@ -261,12 +285,12 @@ fn scan(b: &[u8]) -> Option<Scan<'_>> {
         return None;
     }
     for _ in 0..n {
-        let (k, j) = text_at(b, i)?;
+        let (k, j) = bytes_at(b, i)?;
         match k {
-            "seq" => out.seq = Some(head(b, j)?.1 as i64),
-            "time" => out.time = Some(text_at(b, j)?.0),
-            "rev" => out.rev = Some(text_at(b, j)?.0),
-            "error" => out.error = Some(text_at(b, j)?.0),
+            b"seq" => out.seq = Some(head(b, j)?.1 as i64),
+            b"time" => out.time = Some(text_at(b, j)?.0),
+            b"rev" => out.rev = Some(text_at(b, j)?.0),
+            b"error" => out.error = Some(text_at(b, j)?.0),
             _ => {}
         }
         i = skip(b, j)?;
@@ -305,18 +329,40 @@ fn parse_ms(t: &str) -> Option<f64> {
 
 // ------------------------------------------------------------------ histograms
 
-/// Lags in 0.1 ms buckets up to 10 s.
+/// Lags in buckets of 0.1 ms up to 100 ms, 1 ms up to 1 s, 10 ms up to 10 s (and one
+/// for anything longer): small enough (11 KB) that a thousand subscribers' histograms do
+/// not turn every record into a cache and TLB miss.
 #[derive(Clone)]
-struct Hist(Vec<u64>);
+struct Hist(Vec<u32>);
 
 impl Hist {
-    const BUCKETS: usize = 100_000;
+    const BUCKETS: usize = 1000 + 900 + 900 + 1;
     fn new() -> Hist {
-        Hist(vec![0; Self::BUCKETS + 1])
+        Hist(vec![0; Self::BUCKETS])
+    }
+    fn bucket(ms: f64) -> usize {
+        let ms = ms.max(0.0);
+        if ms < 100.0 {
+            (ms * 10.0) as usize
+        } else if ms < 1000.0 {
+            1000 + (ms - 100.0) as usize
+        } else if ms < 10_000.0 {
+            1900 + ((ms - 1000.0) / 10.0) as usize
+        } else {
+            Self::BUCKETS - 1
+        }
+        .min(Self::BUCKETS - 1)
+    }
+    /// The lower edge of a bucket, in ms.
+    fn edge(b: usize) -> f64 {
+        match b {
+            0..1000 => b as f64 / 10.0,
+            1000..1900 => 100.0 + (b - 1000) as f64,
+            _ => 1000.0 + (b - 1900) as f64 * 10.0,
+        }
     }
     fn record(&mut self, ms: f64) {
-        let b = ((ms.max(0.0) * 10.0) as usize).min(Self::BUCKETS);
-        self.0[b] += 1;
+        self.0[Self::bucket(ms)] += 1;
     }
     fn merge(&mut self, o: &Hist) {
         for (a, b) in self.0.iter_mut().zip(&o.0) {
@@ -324,7 +370,7 @@ impl Hist {
         }
     }
     fn count(&self) -> u64 {
-        self.0.iter().sum()
+        self.0.iter().map(|&n| n as u64).sum()
     }
     fn quantile(&self, q: f64) -> f64 {
         let total = self.count();
@@ -333,10 +379,10 @@ impl Hist {
         }
         let want = ((total as f64) * q).ceil() as u64;
         let mut seen = 0;
-        for (i, n) in self.0.iter().enumerate() {
-            seen += n;
+        for (i, &n) in self.0.iter().enumerate() {
+            seen += n as u64;
             if seen >= want {
-                return i as f64 / 10.0;
+                return Self::edge(i);
             }
         }
         f64::INFINITY
@@ -345,7 +391,7 @@ impl Hist {
         self.0
             .iter()
             .rposition(|&n| n > 0)
-            .map_or(f64::NAN, |i| i as f64 / 10.0)
+            .map_or(f64::NAN, Self::edge)
     }
 }
 

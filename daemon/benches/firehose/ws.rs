@@ -8,7 +8,9 @@
 //! callback in place. It checks what it relies on (status 101, unmasked final frames,
 //! lengths) and fails loudly on anything else; it answers pings and sends a close.
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::Poll;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Bytes read at most per system call, and the largest message accepted.
@@ -97,48 +99,57 @@ impl WsReader {
         &mut self,
         mut f: F,
     ) -> Result<usize, String> {
-        loop {
-            self.stream.readable().await.map_err(|e| e.to_string())?;
-            let mut pongs = Vec::new();
-            let read = SCRATCH.with(|cell| {
+        let mut pongs = Vec::new();
+        // Read through `poll_read` (not readiness + `try_read`): Tokio takes a short read
+        // to mean the socket is drained, which spares a system call that would only say
+        // "would block" before every wait.
+        let n = std::future::poll_fn(|cx| {
+            SCRATCH.with(|cell| {
                 let mut scratch = cell.borrow_mut();
                 let kept = self.partial.len();
                 if scratch.len() < kept * 2 {
                     scratch.resize(kept * 2, 0);
                 }
                 scratch[..kept].copy_from_slice(&self.partial);
-                let n = match self.stream.try_read(&mut scratch[kept..]) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
-                    Err(e) => return Err(e.to_string()),
-                };
+                let mut rb = ReadBuf::new(&mut scratch[kept..]);
+                match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e.to_string())),
+                    Poll::Ready(Ok(())) => {}
+                }
+                let n = rb.filled().len();
                 if n == 0 {
-                    return Ok(Some(0));
+                    return Poll::Ready(Ok(0));
                 }
                 let data = &scratch[..kept + n];
                 let mut at = 0;
-                while let Some((msg, used)) = parse(&data[at..], &mut pongs)? {
-                    at += used;
-                    if let Some(m) = msg
-                        && f(m) == Flow::Stop
-                    {
-                        return Ok(Some(n));
+                loop {
+                    match parse(&data[at..], &mut pongs) {
+                        Err(e) => return Poll::Ready(Err(e)),
+                        Ok(None) => break,
+                        Ok(Some((msg, used))) => {
+                            at += used;
+                            if let Some(m) = msg
+                                && f(m) == Flow::Stop
+                            {
+                                return Poll::Ready(Ok(n));
+                            }
+                        }
                     }
                 }
                 self.partial.clear();
                 self.partial.extend_from_slice(&data[at..]);
-                Ok(Some(n))
-            })?;
-            for p in pongs {
-                self.stream
-                    .write_all(&p)
-                    .await
-                    .map_err(|e| format!("pong: {e}"))?;
-            }
-            if let Some(n) = read {
-                return Ok(n);
-            }
+                Poll::Ready(Ok(n))
+            })
+        })
+        .await?;
+        for p in pongs {
+            self.stream
+                .write_all(&p)
+                .await
+                .map_err(|e| format!("pong: {e}"))?;
         }
+        Ok(n)
     }
 
     /// Send a close frame (best effort).

@@ -25,8 +25,8 @@ use super::{events, wire};
 use crate::config::FirehoseConfig;
 use crate::store::{Db, DbError};
 use rusqlite::{OptionalExtension, params};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
