@@ -142,7 +142,7 @@ impl Firehose {
         // The ring holds batches; a batch holds at least one event, so a ring of
         // `buffer` batches always covers the last `buffer` events.
         let (tx, _) = broadcast::channel(buffer);
-        let hub = Firehose {
+        Firehose {
             inner: Arc::new(Inner {
                 tx,
                 head: watch::Sender::new(0),
@@ -154,8 +154,7 @@ impl Firehose {
                 pruned_through: AtomicI64::new(0),
                 connections: watch::Sender::new(0),
             }),
-        };
-        hub
+        }
     }
 
     /// Read the stream position from the database (once, at start-up): the last seq ever
