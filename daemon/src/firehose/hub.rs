@@ -2,10 +2,11 @@
 //!
 //! Frames are encoded once by the sequencer. Right after their transaction commits, the
 //! database writer frames each as a WebSocket message, ready to send (see `wire`), and
-//! puts it into one bounded broadcast ring shared by every subscriber. A subscriber writes the part
-//! of each batch it has not sent yet straight from the shared buffer to its socket, with
-//! one vectored write for everything that is waiting: per subscriber, a burst of commits
-//! costs one reference count and one system call, and no copy or re-framing.
+//! puts it into one bounded broadcast ring shared by every subscriber. A subscriber
+//! writes the part of each batch it has not sent yet straight from the shared buffer to
+//! its socket, with one vectored write for everything that is waiting: per subscriber, a
+//! burst of commits costs one reference count and one system call, and no copy or
+//! re-framing.
 //!
 //! A subscriber with a cursor subscribes to the ring first, then replays committed events
 //! from `repo_seq`, then continues with the ring, skipping what it already sent: no gap
