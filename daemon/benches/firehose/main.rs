@@ -559,6 +559,19 @@ async fn create_accounts(http: &reqwest::Client, url: &str, n: usize) -> Vec<(St
     out
 }
 
+/// The newest sequence number pdsd has handed out (from its health endpoint).
+async fn latest_seq(http: &reqwest::Client, url: &str) -> i64 {
+    http.get(format!("{url}/xrpc/_health"))
+        .send()
+        .await
+        .expect("health")
+        .json::<serde_json::Value>()
+        .await
+        .expect("health json")["seq"]
+        .as_i64()
+        .expect("seq")
+}
+
 async fn run(a: Args) {
     println!("firehose benchmark: {a:?}");
     let server = match (&a.url, a.pid) {
@@ -641,16 +654,7 @@ async fn run(a: Args) {
         .expect("stalled subscriber connects");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_subscribed = rss_kib(pid).unwrap_or(0);
-    let start_seq: i64 = http
-        .get(format!("{url}/xrpc/_health"))
-        .send()
-        .await
-        .expect("health")
-        .json::<serde_json::Value>()
-        .await
-        .expect("health json")["seq"]
-        .as_i64()
-        .expect("seq");
+    let start_seq = latest_seq(&http, &url).await;
     println!(
         "{} subscribers connected (+1 stalled); pdsd RSS {} MiB idle, {} MiB with subscribers",
         a.subscribers,
@@ -727,16 +731,7 @@ async fn run(a: Args) {
     let cpu_m1 = cpu_ticks(pid).unwrap_or(0);
     let own_m1 = cpu_ticks(me).unwrap_or(0);
     let commits = done.load(Ordering::SeqCst);
-    let end_seq: i64 = http
-        .get(format!("{url}/xrpc/_health"))
-        .send()
-        .await
-        .expect("health")
-        .json::<serde_json::Value>()
-        .await
-        .expect("health json")["seq"]
-        .as_i64()
-        .expect("seq");
+    let end_seq = latest_seq(&http, &url).await;
     // Let the tail arrive, then stop the subscribers.
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.cancel();

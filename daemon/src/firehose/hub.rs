@@ -3,9 +3,9 @@
 //! Frames are encoded once by the sequencer. Right after their transaction commits, the
 //! database writer frames each as a WebSocket message, ready to send (see `wire`), and
 //! puts it into one bounded broadcast ring shared by every subscriber. A subscriber
-//! writes the part of each batch it has not sent yet straight from the shared buffer to
-//! its socket, with one vectored write for everything that is waiting: per subscriber, a
-//! burst of commits costs one reference count and one system call, and no copy or
+//! writes the events it has not sent yet straight from the shared buffers to its socket,
+//! with one vectored write for everything that is waiting: per subscriber, a burst of
+//! commits costs one reference count per event and one system call, and no copy or
 //! re-framing.
 //!
 //! A subscriber with a cursor subscribes to the ring first, then replays committed events
@@ -31,28 +31,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
-/// Events published together, framed for the wire.
+/// One committed event in the ring, framed for the wire.
 #[derive(Debug)]
-pub struct Batch {
-    /// The WebSocket messages of the events, back to back.
+pub struct Framed {
+    seq: i64,
+    /// Its complete WebSocket message.
     wire: Vec<u8>,
-    /// (seq, offset of its message in `wire`), in seq order.
-    index: Vec<(i64, usize)>,
-}
-
-impl Batch {
-    fn last_seq(&self) -> i64 {
-        self.index.last().map_or(0, |e| e.0)
-    }
-
-    /// The messages of the events after `sent`.
-    fn after(&self, sent: i64) -> &[u8] {
-        let i = self.index.partition_point(|e| e.0 <= sent);
-        match self.index.get(i) {
-            Some(&(_, off)) => self.wire.get(off..).unwrap_or_default(),
-            None => &[],
-        }
-    }
 }
 
 /// Where a subscription writes: `write` sends the chunks in order, whole, and says
@@ -98,7 +82,7 @@ pub struct Firehose {
 }
 
 struct Inner {
-    tx: broadcast::Sender<Arc<Batch>>,
+    tx: broadcast::Sender<Arc<Framed>>,
     /// The newest seq in the ring, watched by subscribers blocked in a write.
     head: watch::Sender<i64>,
     /// Set once, by the first event published since start (requestCrawl waits for it).
@@ -140,8 +124,7 @@ impl Firehose {
     /// A hub over the database's `repo_seq`.
     pub fn new(db: Db, cfg: &FirehoseConfig) -> Self {
         let buffer = cfg.subscriber_buffer.clamp(16, 1 << 20);
-        // The ring holds batches; a batch holds at least one event, so a ring of
-        // `buffer` batches always covers the last `buffer` events.
+        // The ring holds one entry per event: the last `buffer` events.
         let (tx, _) = broadcast::channel(buffer);
         Firehose {
             inner: Arc::new(Inner {
@@ -240,26 +223,21 @@ impl Firehose {
     /// subscribers it feeds, delaying every event by about one round of fan-out.
     pub fn publish(&self, seq: i64, frame: Vec<u8>) {
         self.inner.last_seq.fetch_max(seq, Ordering::SeqCst);
-        let mut batch = Batch {
+        let mut framed = Framed {
+            seq,
             wire: Vec::with_capacity(frame.len() + 10),
-            index: vec![(seq, 0)],
         };
-        wire::push_binary(&mut batch.wire, &frame);
-        self.send_batch(batch);
+        wire::push_binary(&mut framed.wire, &frame);
+        // No receivers is fine: the frames are in the database for later replays.
+        let _ = self.inner.tx.send(Arc::new(framed));
+        self.inner.head.send_if_modified(|h| {
+            let moved = seq > *h;
+            *h = (*h).max(seq);
+            moved
+        });
         if !*self.inner.first_write.borrow() {
             self.inner.first_write.send_replace(true);
         }
-    }
-
-    fn send_batch(&self, batch: Batch) {
-        let last = batch.last_seq();
-        // No receivers is fine: the frames are in the database for later replays.
-        let _ = self.inner.tx.send(Arc::new(batch));
-        self.inner.head.send_if_modified(|h| {
-            let moved = last > *h;
-            *h = (*h).max(last);
-            moved
-        });
     }
 
     /// Serve one subscriber until it leaves, falls behind, or the hub closes. Error
@@ -283,33 +261,33 @@ impl Firehose {
         };
         let mut catch_ups = if cursor.is_some() { MAX_CATCH_UPS } else { 0 };
         let limit = self.inner.buffer as i64;
-        let mut batches: Vec<Arc<Batch>> = Vec::new();
+        let mut waiting: Vec<Arc<Framed>> = Vec::new();
         loop {
-            batches.clear();
+            waiting.clear();
             let mut lagged = false;
             match rx.recv().await {
-                Ok(b) => batches.push(b),
+                Ok(f) => waiting.push(f),
                 Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
                 Err(broadcast::error::RecvError::Closed) => return End::Closed,
             }
             // Take whatever else is already waiting, so a burst is written at once.
-            let mut bytes: usize = batches.iter().map(|b| b.wire.len()).sum();
+            let mut bytes: usize = waiting.iter().map(|f| f.wire.len()).sum();
             while !lagged && bytes < MAX_WRITE_BYTES {
                 match rx.try_recv() {
-                    Ok(b) => {
-                        bytes += b.wire.len();
-                        batches.push(b);
+                    Ok(f) => {
+                        bytes += f.wire.len();
+                        waiting.push(f);
                     }
                     Err(broadcast::error::TryRecvError::Lagged(_)) => lagged = true,
                     Err(_) => break,
                 }
             }
-            let last = batches.iter().map(|b| b.last_seq()).max().unwrap_or(0);
+            let last = waiting.iter().map(|f| f.seq).max().unwrap_or(0);
             if last > sent {
-                let chunks: Vec<&[u8]> = batches
+                let chunks: Vec<&[u8]> = waiting
                     .iter()
-                    .map(|b| b.after(sent))
-                    .filter(|c| !c.is_empty())
+                    .filter(|f| f.seq > sent)
+                    .map(|f| f.wire.as_slice())
                     .collect();
                 let written = tokio::select! {
                     biased;

@@ -155,22 +155,26 @@ fn cache_statements(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// What every connection gets: the busy timeout, the statement cache, temporary tables
+/// in memory, and a small page cache (see [`configure`]).
+fn tune(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    cache_statements(conn)?;
+    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;")
+}
+
 /// Settings of the writer and the checkpointer. The writer's page cache is kept small
 /// (4 MB): at every commit SQLite walks its whole cache to drop pages past the end of
 /// the file, which with 32 MB took a fifth of the writer's time; the pages it needs
 /// again come back from the OS cache.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    cache_statements(conn)?;
+    tune(conn)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -4000;
          PRAGMA journal_size_limit = 67108864;",
-    )?;
-    Ok(())
+    )
 }
 
 impl Db {
@@ -322,9 +326,7 @@ impl Db {
             &self.inner.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        cache_statements(&conn)?;
-        conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;")?;
+        tune(&conn)?;
         Ok(conn)
     }
 
@@ -361,8 +363,8 @@ impl Db {
 }
 
 /// Copy committed WAL frames into the database file now and then, without blocking the
-/// writer (PASSIVE). The writer restarts the WAL from its beginning once a checkpoint has
-/// caught up and no reader still needs the old frames, so the file stays small.
+/// writer (PASSIVE); past [`WAL_RESTART_FRAMES`], wait for the readers of the moment and
+/// start the log over from its beginning, in place (RESTART), so it stays bounded.
 fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         // (busy, frames in the WAL, frames copied back)
