@@ -240,7 +240,9 @@ pub fn record_count(conn: &Connection, did: &str) -> Result<u64, DbError> {
         .query_row([did], |r| r.get::<_, i64>(0))? as u64)
 }
 
-/// Blocks added after `rev` (for getRepo with `since`).
+/// Blocks added after `rev` (for getRepo with `since`). This reads all of the
+/// account's blocks, as a whole getRepo does: `since` is rare, and an index on the rev
+/// would cost every write (see the schema's migrations).
 pub fn blocks_since(
     conn: &Connection,
     did: &str,
