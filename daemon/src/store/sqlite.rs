@@ -10,8 +10,9 @@
 //! Reads run on blocking threads with pooled connections and never wait for writers.
 //! WAL checkpoints run on their own thread (PASSIVE, about once a second), never inside a
 //! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write;
-//! past 16 MiB of log it waits for the readers of the moment and starts the log over,
-//! so the WAL stays bounded under a steady load of writes and reads. Starting over
+//! past 16 MiB of log it takes the write lock, waits briefly for the readers of the
+//! moment and starts the log over, so the WAL stays bounded under a steady load of
+//! writes and reads (under a load that never pauses it grows until the load eases). Starting over
 //! rewrites the file in place (trimmed back to 64 MiB if it grew past that): writing
 //! into pages the file already has costs the kernel far less than growing it again
 //! from nothing, which a truncation every second made it do.
@@ -35,6 +36,11 @@ const STATEMENT_CACHE: usize = 256;
 /// WAL frames (pages) past which the checkpointer starts the log over: 16 MiB of 4 KiB
 /// pages.
 const WAL_RESTART_FRAMES: i64 = 4096;
+/// How long the checkpointer waits for the write lock, or for readers of older snapshots,
+/// to start the WAL over. Under a load that never pauses it rarely gets the lock, and
+/// the log grows until the load eases; with a long wait it did get it after seconds of
+/// backlog, and copying that stalled every write for over a second.
+const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -204,6 +210,12 @@ impl Db {
         )
         .map_err(|e| open_err(e.to_string()))?;
         configure(&checkpointer).map_err(|e| open_err(e.to_string()))?;
+        // Starting the log over holds the write lock while it copies what is left and
+        // waits for older readers, and every write waits with it: it may only wait
+        // briefly for either (see `checkpoint_loop`).
+        checkpointer
+            .busy_timeout(RESTART_WAIT)
+            .map_err(|e| open_err(e.to_string()))?;
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let checkpoint_handle = std::thread::Builder::new()
             .name("pdsd-db-checkpoint".into())
@@ -363,8 +375,10 @@ impl Db {
 }
 
 /// Copy committed WAL frames into the database file now and then, without blocking the
-/// writer (PASSIVE); past [`WAL_RESTART_FRAMES`], wait for the readers of the moment and
-/// start the log over from its beginning, in place (RESTART), so it stays bounded.
+/// writer (PASSIVE); past [`WAL_RESTART_FRAMES`], take the write lock, copy what came
+/// in meanwhile, wait for the readers of the moment and start the log over from its
+/// beginning, in place (RESTART), so it stays bounded. Each wait is at most
+/// [`RESTART_WAIT`]; a restart that cannot happen now is tried again next time.
 fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         // (busy, frames in the WAL, frames copied back)
