@@ -235,7 +235,13 @@ pub fn persist(
 ) -> Result<(), ServiceError> {
     let conn = tx.conn();
     let rev = outcome.rev.as_str();
-    repo_store::put_blocks(conn, did, rev, outcome.new_blocks.iter())?;
+    let commit = &outcome.commit.cid;
+    repo_store::put_blocks(
+        conn,
+        did,
+        rev,
+        outcome.new_blocks.iter().filter(|(c, _)| *c != commit),
+    )?;
     for (op, w) in outcome.ops.iter().zip(writes) {
         let (collection, rkey) = op
             .path
@@ -259,7 +265,7 @@ pub fn persist(
         .filter(|c| !outcome.new_blocks.contains_key(c))
         .collect();
     repo_store::drop_blocks(conn, did, dropped)?;
-    repo_store::set_head(conn, did, &outcome.head())?;
+    repo_store::set_head(conn, did, &outcome.head(), &outcome.commit.bytes)?;
     Ok(())
 }
 
@@ -557,7 +563,15 @@ pub async fn import_car(
                 &key,
                 &rev,
             )?;
-            repo_store::put_blocks(conn, d, rev.as_str(), rebuilt.blocks.iter())?;
+            repo_store::put_blocks(
+                conn,
+                d,
+                rev.as_str(),
+                rebuilt
+                    .blocks
+                    .iter()
+                    .filter(|(c, _)| **c != rebuilt.commit.cid),
+            )?;
             for (path, cid, bytes, blobs) in &records {
                 repo_store::put_blocks(conn, d, rev.as_str(), [(cid, bytes)])?;
                 let (collection, rkey) = path
@@ -573,7 +587,7 @@ pub async fn import_car(
                 rev: rev.clone(),
                 data: rebuilt.data,
             };
-            repo_store::set_head(conn, d, &head)?;
+            repo_store::set_head(conn, d, &head, &rebuilt.commit.bytes)?;
             sequence_sync(
                 &st,
                 tx,

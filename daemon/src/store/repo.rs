@@ -21,16 +21,30 @@ pub struct SqlBlocks<'a> {
 }
 
 impl BlockSource for SqlBlocks<'_> {
+    /// A block of the repo: a node or record from `repo_block`, or the head commit,
+    /// which lives in the head's row (see [`set_head`]).
     fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut st = self
+        let backend = |e: rusqlite::Error| StoreError::Backend(e.to_string());
+        let key = cid.to_bytes();
+        let stored = self
             .conn
             .prepare_cached("SELECT bytes FROM repo_block WHERE did = ?1 AND cid = ?2")
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        st.query_row(params![self.did, cid.to_bytes()], |r| {
-            r.get::<_, Vec<u8>>(0)
-        })
-        .optional()
-        .map_err(|e| StoreError::Backend(e.to_string()))
+            .map_err(backend)?
+            .query_row(params![self.did, key], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(backend)?;
+        if stored.is_some() {
+            return Ok(stored);
+        }
+        self.conn
+            .prepare_cached(
+                "SELECT commit_bytes FROM repo_root
+                 WHERE did = ?1 AND commit_cid = ?2 AND commit_bytes IS NOT NULL",
+            )
+            .map_err(backend)?
+            .query_row(params![self.did, key], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(backend)
     }
 }
 
@@ -64,19 +78,33 @@ pub fn head(conn: &Connection, did: &str) -> Result<Option<RepoHead>, DbError> {
     }
 }
 
-/// Set the head of a repo.
-pub fn set_head(conn: &Connection, did: &str, head: &RepoHead) -> Result<(), DbError> {
+/// Set the head of a repo, with the bytes of its commit block.
+///
+/// The head commit is kept in the head's row rather than in `repo_block`: every write
+/// replaces it, and as a `repo_block` row it cost an insert and a delete at random
+/// places of that table per write (the row is rewritten anyway). Heads written before
+/// this have `commit_bytes` NULL and their commit in `repo_block`, where the next
+/// write drops it as before.
+pub fn set_head(
+    conn: &Connection,
+    did: &str,
+    head: &RepoHead,
+    commit_bytes: &[u8],
+) -> Result<(), DbError> {
     conn.prepare_cached(
-        "INSERT INTO repo_root (did, commit_cid, rev, data_cid, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO repo_root (did, commit_cid, rev, data_cid, indexed_at, commit_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (did) DO UPDATE SET commit_cid = excluded.commit_cid, rev = excluded.rev,
-         data_cid = excluded.data_cid, indexed_at = excluded.indexed_at",
+         data_cid = excluded.data_cid, indexed_at = excluded.indexed_at,
+         commit_bytes = excluded.commit_bytes",
     )?
     .execute(params![
         did,
         head.commit.to_bytes(),
         head.rev.as_str(),
         head.data.to_bytes(),
-        crate::store::now()
+        crate::store::now(),
+        commit_bytes
     ])?;
     Ok(())
 }
@@ -258,7 +286,29 @@ pub fn blocks_since(
         let (c, b) = row?;
         out.insert(cid_from(c)?, b);
     }
+    let head = conn
+        .prepare_cached(
+            "SELECT commit_cid, commit_bytes FROM repo_root
+             WHERE did = ?1 AND rev > ?2 AND commit_bytes IS NOT NULL",
+        )?
+        .query_row(params![did, rev], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .optional()?;
+    if let Some((c, b)) = head {
+        out.insert(cid_from(c)?, b);
+    }
     Ok(out)
+}
+
+/// How many blocks a repo holds (its nodes and records, and its head commit).
+pub fn block_count(conn: &Connection, did: &str) -> Result<u64, DbError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM repo_block WHERE did = ?1)
+                  + (SELECT COUNT(*) FROM repo_root WHERE did = ?1 AND commit_bytes IS NOT NULL)",
+        )?
+        .query_row([did], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// One page of listRepos: (did, head, active flag, status).
@@ -312,4 +362,94 @@ pub fn delete_repo(conn: &Connection, did: &str) -> Result<(), DbError> {
     conn.execute("DELETE FROM record_blob WHERE did = ?1", [did])?;
     conn.execute("DELETE FROM repo_root WHERE did = ?1", [did])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    const DID: &str = "did:plc:headcommitaaaaaaaaaaaaaa";
+
+    fn tid(s: &str) -> Tid {
+        Tid::new(s).expect("tid")
+    }
+
+    /// The head commit is stored in the head's row, served as a block of the repo,
+    /// counted, and included in `since` exports; a head written before that (its
+    /// commit in `repo_block`) still reads the same.
+    #[tokio::test]
+    async fn the_head_commit_is_a_block_of_the_repo() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&dir.path().join("t.sqlite")).expect("open");
+        let legacy = pds::data::cid::for_cbor(b"\xa1aa\x01");
+        let node = pds::data::cid::for_cbor(b"\xa1ab\x02");
+        let commit = pds::data::cid::for_cbor(b"\xa1ac\x03");
+        db.write(move |tx| -> Result<(), DbError> {
+            let c = tx.conn();
+            c.execute(
+                "INSERT INTO account (did, created_at, signing_key) VALUES (?1, '', x'00')",
+                [DID],
+            )?;
+            // A head as stored before: its commit in repo_block, no commit bytes.
+            put_blocks(c, DID, "3kaaaaaaaaa22", [(&legacy, &b"legacy".to_vec())])?;
+            c.execute(
+                "INSERT INTO repo_root (did, commit_cid, rev, data_cid, indexed_at)
+                 VALUES (?1, ?2, '3kaaaaaaaaa22', ?3, '')",
+                params![DID, legacy.to_bytes(), node.to_bytes()],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("legacy head");
+        let read = |cid: Cid| {
+            db.read_blocking(move |conn| {
+                SqlBlocks { conn, did: DID }
+                    .get_block(&cid)
+                    .map_err(|e| DbError::Task(e.to_string()))
+            })
+            .expect("read")
+        };
+        assert_eq!(read(legacy).as_deref(), Some(&b"legacy"[..]));
+
+        let head = RepoHead {
+            commit,
+            rev: tid("3kbbbbbbbbb22"),
+            data: node,
+        };
+        db.write(move |tx| -> Result<(), DbError> {
+            let c = tx.conn();
+            put_blocks(c, DID, "3kbbbbbbbbb22", [(&node, &b"node".to_vec())])?;
+            drop_blocks(c, DID, [&legacy])?;
+            set_head(c, DID, &head, b"commit")
+        })
+        .await
+        .expect("new head");
+        assert_eq!(read(commit).as_deref(), Some(&b"commit"[..]));
+        assert_eq!(read(legacy), None, "the old commit is dropped");
+        let (in_blocks, count, since_before, since_head) = db
+            .read_blocking(|c| -> Result<_, DbError> {
+                let in_blocks: i64 = c.query_row(
+                    "SELECT COUNT(*) FROM repo_block WHERE did = ?1 AND cid = ?2",
+                    params![DID, commit.to_bytes()],
+                    |r| r.get(0),
+                )?;
+                Ok((
+                    in_blocks,
+                    block_count(c, DID)?,
+                    blocks_since(c, DID, "3kaaaaaaaaa22")?,
+                    blocks_since(c, DID, "3kbbbbbbbbb22")?,
+                ))
+            })
+            .expect("counts");
+        assert_eq!(in_blocks, 0, "the head commit is not a repo_block row");
+        assert_eq!(count, 2, "node and commit");
+        assert_eq!(since_before.keys().copied().collect::<Vec<_>>(), {
+            let mut v = vec![node, commit];
+            v.sort();
+            v
+        });
+        assert!(since_head.is_empty());
+        db.close();
+    }
 }

@@ -340,6 +340,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX repo_block_rev;
     "#,
+    // The head commit's block moves into the head's row (see `store::repo::set_head`).
+    r#"
+    ALTER TABLE repo_root ADD COLUMN commit_bytes BLOB;
+    "#,
 ];
 
 /// Bring the schema up to date.

@@ -41,14 +41,9 @@ pub async fn handler(
         out["repoRev"] = json!(h.rev.to_string());
     }
     let d = account.did.clone();
-    let blocks: i64 = state
+    let blocks = state
         .db
-        .read(move |c| {
-            c.query_row("SELECT COUNT(*) FROM repo_block WHERE did = ?1", [d], |r| {
-                r.get(0)
-            })
-            .map_err(crate::store::DbError::from)
-        })
+        .read(move |c| crate::store::repo::block_count(c, &d))
         .await?;
     out["repoBlocks"] = json!(blocks);
     Ok(Json(out))
