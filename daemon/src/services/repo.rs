@@ -235,13 +235,7 @@ pub fn persist(
 ) -> Result<(), ServiceError> {
     let conn = tx.conn();
     let rev = outcome.rev.as_str();
-    let commit = &outcome.commit.cid;
-    repo_store::put_blocks(
-        conn,
-        did,
-        rev,
-        outcome.new_blocks.iter().filter(|(c, _)| *c != commit),
-    )?;
+    repo_store::put_commit_blocks(conn, did, rev, &outcome.commit.cid, &outcome.new_blocks)?;
     for (op, w) in outcome.ops.iter().zip(writes) {
         let (collection, rkey) = op
             .path
@@ -563,14 +557,12 @@ pub async fn import_car(
                 &key,
                 &rev,
             )?;
-            repo_store::put_blocks(
+            repo_store::put_commit_blocks(
                 conn,
                 d,
                 rev.as_str(),
-                rebuilt
-                    .blocks
-                    .iter()
-                    .filter(|(c, _)| **c != rebuilt.commit.cid),
+                &rebuilt.commit.cid,
+                &rebuilt.blocks,
             )?;
             for (path, cid, bytes, blobs) in &records {
                 repo_store::put_blocks(conn, d, rev.as_str(), [(cid, bytes)])?;

@@ -125,6 +125,23 @@ pub fn put_blocks<'b>(
     Ok(())
 }
 
+/// Store the blocks a commit added, except the commit itself, which is kept with the
+/// head (see [`set_head`]).
+pub fn put_commit_blocks<'b>(
+    conn: &Connection,
+    did: &str,
+    rev: &str,
+    commit: &Cid,
+    blocks: impl IntoIterator<Item = (&'b Cid, &'b Vec<u8>)>,
+) -> Result<(), DbError> {
+    put_blocks(
+        conn,
+        did,
+        rev,
+        blocks.into_iter().filter(|(c, _)| *c != commit),
+    )
+}
+
 /// Drop blocks the head no longer references. Record blocks still indexed under
 /// another path (identical content) are kept.
 pub fn drop_blocks<'b>(

@@ -12,10 +12,10 @@
 //! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write;
 //! past 16 MiB of log it takes the write lock, waits briefly for the readers of the
 //! moment and starts the log over, so the WAL stays bounded under a steady load of
-//! writes and reads (under a load that never pauses it grows until the load eases). Starting over
-//! rewrites the file in place (trimmed back to 64 MiB if it grew past that): writing
-//! into pages the file already has costs the kernel far less than growing it again
-//! from nothing, which a truncation every second made it do.
+//! writes and reads (under a load that never pauses it grows until the load eases).
+//! Starting over rewrites the file in place (trimmed back to 64 MiB if it grew past
+//! that): writing into pages the file already has costs the kernel far less than
+//! growing it again from nothing, which a truncation every second made it do.
 //! This module knows nothing about what the tables mean; see the sibling modules.
 
 use super::schema;
