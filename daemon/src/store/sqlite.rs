@@ -8,20 +8,22 @@
 //! pays for a whole group of concurrent writes. Work that must follow a successful
 //! commit (publishing firehose events) is queued with [`WriteTx::after_commit`].
 //! Reads run on blocking threads with pooled connections and never wait for writers.
-//! WAL checkpoints run on their own thread (PASSIVE, about once a second), never inside a
-//! writer's commit, so a checkpoint's copy and fsync do not land on one unlucky write;
-//! past 16 MiB of log it takes the write lock, waits briefly for the readers of the
-//! moment and starts the log over, so the WAL stays bounded under a steady load of
-//! writes and reads (under a load that never pauses it grows until the load eases).
-//! Starting over rewrites the file in place (trimmed back to 64 MiB if it grew past
-//! that): writing into pages the file already has costs the kernel far less than
-//! growing it again from nothing, which a truncation every second made it do.
+//! WAL checkpoints run on their own thread (PASSIVE, every 250 ms while writes come
+//! in), never inside a writer's commit, so a checkpoint's copy and fsync do not land
+//! on one unlucky write. Past 16 MiB of log (and at most every 2 s) the checkpointer
+//! takes the write lock between two of the writer's groups, copies the last frames,
+//! waits briefly for the readers of the moment and has the log start over, so the WAL
+//! stays bounded even under a load that never pauses. Starting over rewrites the file
+//! in place (trimmed back to 64 MiB if it grew past that): writing into pages the file
+//! already has costs the kernel far less than growing it again from nothing.
 //! This module knows nothing about what the tables mean; see the sibling modules.
 
 use super::schema;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// How many queued jobs one transaction takes at most.
@@ -33,16 +35,42 @@ const READERS: usize = 8;
 /// Prepared statements kept per connection. The write path alone uses more than
 /// rusqlite's default of 16; an evicted statement is parsed and planned again.
 const STATEMENT_CACHE: usize = 256;
-/// WAL frames (pages) past which the checkpointer starts the log over: 16 MiB of 4 KiB
-/// pages.
-const WAL_RESTART_FRAMES: i64 = 4096;
-/// How long the checkpointer waits for the write lock, or for readers of older snapshots,
-/// to start the WAL over. Under a load that never pauses it rarely gets the lock, and
-/// the log grows until the load eases; with a long wait it did get it after seconds of
-/// backlog, and copying that stalled every write for over a second.
-const RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-/// How often the checkpointer copies the WAL back into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// When the checkpointer copies the WAL back and starts it over.
+#[derive(Debug, Clone, Copy)]
+struct Checkpointing {
+    /// How often it copies committed frames back while writes keep coming.
+    busy_every: Duration,
+    /// How often it looks while nothing new was written.
+    idle_every: Duration,
+    /// WAL frames (pages) past which it starts the log over.
+    restart_frames: i64,
+    /// The least time between two restarts. Each holds the writer for its last copy
+    /// and the database file's sync (measured 1-15 ms, up to 50 ms, under a steady
+    /// createRecord load), so they are kept apart: under that load the WAL reaches a
+    /// few hundred MiB in between (it is trimmed back to 64 MiB at the restart).
+    restart_every: Duration,
+}
+
+const CHECKPOINTING: Checkpointing = Checkpointing {
+    busy_every: Duration::from_millis(250),
+    idle_every: Duration::from_secs(1),
+    // 16 MiB of 4 KiB pages.
+    restart_frames: 4096,
+    restart_every: Duration::from_secs(2),
+};
+/// How long a restart waits for readers of older snapshots (while the writer waits for
+/// it): long readers (a getRepo export) make it give up and try again later.
+const RESTART_WAIT: Duration = Duration::from_millis(50);
+/// How often it looks again meanwhile (SQLite's own busy handler sleeps 1, 2, 5, 10 ms…,
+/// and the writer would wait through each sleep).
+const RESTART_POLL: Duration = Duration::from_micros(100);
+/// Frames that may still be left to copy when the checkpointer takes the write lock to
+/// start the WAL over: while more than this came in during a pass, it copies again.
+const RESTART_LEFTOVER: i64 = 256;
+/// Passes of copying before a restart, at most.
+const MAX_PASSES: u32 = 6;
+/// The longest the writer waits for a restart, and a restart for a group to end.
+const GATE_WAIT: Duration = Duration::from_millis(100);
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +169,9 @@ struct Inner {
     /// Dropping the sender stops the checkpointer.
     checkpoint_stop: Mutex<Option<mpsc::Sender<()>>>,
     checkpoint_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Shared by the writer and the checkpointer; kept here for its counter.
+    #[cfg(test)]
+    gate: Arc<WriteGate>,
 }
 
 /// Keep prepared statements, and make sure a kept statement is really reused.
@@ -164,7 +195,7 @@ fn cache_statements(conn: &Connection) -> rusqlite::Result<()> {
 /// What every connection gets: the busy timeout, the statement cache, temporary tables
 /// in memory, and a small page cache (see [`configure`]).
 fn tune(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
     cache_statements(conn)?;
     conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;")
 }
@@ -186,6 +217,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Open (creating if needed) the database at `path`, run migrations, and start the writer.
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        Db::open_with(path, CHECKPOINTING)
+    }
+
+    fn open_with(path: &Path, checkpointing: Checkpointing) -> Result<Db, DbError> {
         let open_err = |message: String| DbError::Open {
             path: path.to_path_buf(),
             message,
@@ -204,27 +239,41 @@ impl Db {
         writer
             .execute_batch("PRAGMA wal_autocheckpoint = 0;")
             .map_err(|e| open_err(e.to_string()))?;
-        let checkpointer = Connection::open_with_flags(
+        let mut checkpointer = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_err(e.to_string()))?;
         configure(&checkpointer).map_err(|e| open_err(e.to_string()))?;
         // Starting the log over holds the write lock while it copies what is left and
-        // waits for older readers, and every write waits with it: it may only wait
-        // briefly for either (see `checkpoint_loop`).
+        // waits for older readers, and every write waits with it: it waits for readers
+        // briefly, looking often.
         checkpointer
-            .busy_timeout(RESTART_WAIT)
+            .busy_handler(Some(|tries: i32| {
+                let tries = u32::try_from(tries).unwrap_or(u32::MAX);
+                if RESTART_POLL.saturating_mul(tries) >= RESTART_WAIT {
+                    return false;
+                }
+                std::thread::sleep(RESTART_POLL);
+                true
+            }))
             .map_err(|e| open_err(e.to_string()))?;
+        let gate = Arc::new(WriteGate::default());
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let checkpoint_handle = std::thread::Builder::new()
             .name("pdsd-db-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stop_rx))
+            .spawn({
+                let gate = gate.clone();
+                move || checkpoint_loop(checkpointer, &gate, checkpointing, &stop_rx)
+            })
             .map_err(|e| open_err(e.to_string()))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("pdsd-db-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn({
+                let gate = gate.clone();
+                move || writer_loop(writer, &gate, rx)
+            })
             .map_err(|e| open_err(e.to_string()))?;
         Ok(Db {
             inner: Arc::new(Inner {
@@ -235,6 +284,8 @@ impl Db {
                 writer_thread: Mutex::new(Some(handle)),
                 checkpoint_stop: Mutex::new(Some(stop_tx)),
                 checkpoint_thread: Mutex::new(Some(checkpoint_handle)),
+                #[cfg(test)]
+                gate,
             }),
         })
     }
@@ -342,6 +393,12 @@ impl Db {
         Ok(conn)
     }
 
+    /// How many times the WAL was started over since the database was opened.
+    #[cfg(test)]
+    fn wal_restarts(&self) -> u64 {
+        self.inner.gate.restarts.load(Ordering::Relaxed)
+    }
+
     /// Stop the writer after the queued jobs ran, and wait for it.
     pub fn close(&self) {
         if let Ok(mut s) = self.inner.checkpoint_stop.lock() {
@@ -375,39 +432,171 @@ impl Db {
 }
 
 /// Copy committed WAL frames into the database file now and then, without blocking the
-/// writer (PASSIVE); past [`WAL_RESTART_FRAMES`], take the write lock, copy what came
-/// in meanwhile, wait for the readers of the moment and start the log over from its
-/// beginning, in place (RESTART), so it stays bounded. Each wait is at most
-/// [`RESTART_WAIT`]; a restart that cannot happen now is tried again next time.
-fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        // (busy, frames in the WAL, frames copied back)
-        let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+/// writer (PASSIVE). Past `restart_frames` (and not sooner than `restart_every` after
+/// the last time), copy again what came in meanwhile until little is left, then take
+/// the write lock between two of the writer's groups (see [`WriteGate`]), copy the
+/// rest, wait briefly for the readers of the moment and let the next write start the
+/// log over from its beginning, in place (RESTART), so it stays bounded. A restart
+/// that cannot happen now is tried again next time.
+fn checkpoint_loop(
+    conn: Connection,
+    gate: &WriteGate,
+    every: Checkpointing,
+    stop: &mpsc::Receiver<()>,
+) {
+    // (busy, frames in the WAL, frames copied back)
+    let passive = |conn: &Connection| {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
             ))
-        });
-        match passive {
-            // Under steady writes and reads the log is never fully copied back at the
-            // moment a writer could start it over, so it would grow without end (and
-            // every read would search a larger WAL index). Past the limit, wait for the
-            // readers of the moment (short transactions) and start the log over.
-            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL restart failed; will retry");
+        })
+    };
+    let mut last_restart = Instant::now();
+    // The WAL's length when it was last seen, and when a restart last succeeded (it
+    // takes effect at the next write; until then there is nothing to do again).
+    let mut seen = 0;
+    let mut restarted_at = None;
+    let mut wait = every.idle_every;
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(wait) {
+        let frames = match passive(&conn) {
+            Ok((_, frames, _)) => frames,
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                continue;
+            }
+        };
+        wait = if frames == seen {
+            every.idle_every
+        } else {
+            every.busy_every
+        };
+        seen = frames;
+        if frames <= every.restart_frames
+            || restarted_at == Some(frames)
+            || last_restart.elapsed() < every.restart_every
+        {
+            continue;
+        }
+        // Under steady writes the log is never all copied back at a moment when the
+        // writer could start it over, so it would grow without end: every read would
+        // search a larger WAL index, and the file would keep taking new blocks.
+        let mut last = frames;
+        let mut caught_up = true;
+        for _ in 1..MAX_PASSES {
+            match passive(&conn) {
+                Ok((_, now, _)) if now - last <= RESTART_LEFTOVER => break,
+                Ok((_, now, _)) => last = now,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    caught_up = false;
+                    break;
                 }
             }
+        }
+        if !caught_up {
+            continue;
+        }
+        let restart = gate.between_groups(|| {
+            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })
+        });
+        last_restart = Instant::now();
+        match restart {
+            Ok((0, frames)) => {
+                restarted_at = Some(frames);
+                gate.restarts.fetch_add(1, Ordering::Relaxed);
+            }
+            // Readers of older snapshots were still there: next time.
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "WAL restart failed; will retry"),
         }
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+/// Hands the write lock to the checkpointer between two of the writer's groups.
+///
+/// The writer starts its next group as soon as the last one committed, so under a
+/// steady load the lock is free only for an instant and a checkpointer polling for it
+/// practically never gets it: the WAL grew by gigabytes during a long createRecord
+/// load, and every write paid for it (a deeper WAL index to search, new file blocks).
+/// Here the checkpointer says it wants the lock; the writer, before its next group,
+/// waits until the checkpointer is done; the checkpointer waits for the group in
+/// progress to end. Each waits at most [`GATE_WAIT`].
+#[derive(Debug, Default)]
+struct WriteGate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+    /// Restarts that went through.
+    restarts: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    /// The checkpointer wants the lock, or has it.
+    wanted: bool,
+    /// The writer is inside a group.
+    writing: bool,
+}
+
+impl WriteGate {
+    /// Wait on `changed` while `until` is false, at most [`GATE_WAIT`].
+    fn wait_for<'a>(
+        &self,
+        mut s: std::sync::MutexGuard<'a, GateState>,
+        until: impl Fn(&GateState) -> bool,
+    ) -> Option<std::sync::MutexGuard<'a, GateState>> {
+        let deadline = Instant::now() + GATE_WAIT;
+        while !until(&s) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            s = self.changed.wait_timeout(s, left).ok()?.0;
+        }
+        Some(s)
+    }
+
+    /// The writer, before a group: wait while the checkpointer has the lock.
+    fn enter(&self) {
+        let Ok(s) = self.state.lock() else { return };
+        if let Some(mut s) = self.wait_for(s, |s| !s.wanted) {
+            s.writing = true;
+        }
+    }
+
+    /// The writer, after a group.
+    fn leave(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.writing = false;
+            if s.wanted {
+                self.changed.notify_all();
+            }
+        }
+    }
+
+    /// The checkpointer: run `f` between two groups (or while the writer is idle).
+    fn between_groups<T>(&self, f: impl FnOnce() -> T) -> T {
+        if let Ok(mut s) = self.state.lock() {
+            s.wanted = true;
+            drop(self.wait_for(s, |s| !s.writing));
+        }
+        let out = f();
+        if let Ok(mut s) = self.state.lock() {
+            s.wanted = false;
+            self.changed.notify_all();
+        }
+        out
+    }
+}
+
+fn writer_loop(conn: Connection, gate: &WriteGate, rx: mpsc::Receiver<Job>) {
     let mut cache = WriterCache::default();
     while let Ok(first) = rx.recv() {
+        gate.enter();
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -416,6 +605,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             }
         }
         run_group(&conn, &mut cache, jobs);
+        gate.leave();
     }
     // Leave the WAL checkpointed so the file is self-contained at rest.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
@@ -494,6 +684,113 @@ fn run_group(conn: &Connection, cache: &mut WriterCache, jobs: Vec<Job>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// The checkpointer's turn waits for the group in progress to end, and the next
+    /// group waits for the checkpointer's turn to end.
+    #[test]
+    fn the_gate_lets_the_checkpointer_in_between_two_groups() {
+        let gate = Arc::new(WriteGate::default());
+        let group_over = Arc::new(AtomicBool::new(false));
+        gate.enter();
+        let checkpointer = std::thread::spawn({
+            let (gate, group_over) = (gate.clone(), group_over.clone());
+            move || gate.between_groups(|| group_over.load(Ordering::SeqCst))
+        });
+        std::thread::sleep(Duration::from_millis(10));
+        group_over.store(true, Ordering::SeqCst);
+        gate.leave();
+        assert!(
+            checkpointer.join().expect("checkpointer"),
+            "the checkpointer went in during a group"
+        );
+
+        let (inside, turn_over) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let checkpointer = std::thread::spawn({
+            let (gate, inside, turn_over) = (gate.clone(), inside.clone(), turn_over.clone());
+            move || {
+                gate.between_groups(|| {
+                    inside.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    turn_over.store(true, Ordering::SeqCst);
+                })
+            }
+        });
+        while !inside.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        gate.enter();
+        assert!(
+            turn_over.load(Ordering::SeqCst),
+            "a group began during the checkpointer's turn"
+        );
+        gate.leave();
+        checkpointer.join().expect("checkpointer");
+    }
+
+    /// Under writes that never pause (the next group is always queued before the last
+    /// commits, and each group holds the write lock for tens of milliseconds), the WAL
+    /// is still started over again and again instead of growing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_under_writes_that_never_pause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        let db = Db::open_with(
+            &path,
+            Checkpointing {
+                busy_every: Duration::from_millis(20),
+                idle_every: Duration::from_millis(20),
+                restart_frames: 64,
+                restart_every: Duration::from_millis(50),
+            },
+        )
+        .expect("open");
+        db.write(|tx| -> Result<(), DbError> {
+            Ok(tx
+                .conn()
+                .execute_batch("CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)")?)
+        })
+        .await
+        .expect("table");
+        let started = Instant::now();
+        let mut pending = std::collections::VecDeque::new();
+        let mut n = 0i64;
+        while db.wal_restarts() < 3 && started.elapsed() < Duration::from_secs(60) {
+            while pending.len() < 64 {
+                n += 1;
+                let k = n % 512;
+                pending.push_back(
+                    db.enqueue(move |tx| -> Result<(), DbError> {
+                        tx.conn().execute(
+                            "INSERT OR REPLACE INTO scratch (k, v) VALUES (?1, zeroblob(2000))",
+                            [k],
+                        )?;
+                        // Work inside the transaction, as building a commit is: the
+                        // write lock is free only for an instant between groups.
+                        std::thread::sleep(Duration::from_micros(500));
+                        Ok(())
+                    })
+                    .expect("queued"),
+                );
+            }
+            if let Some(answer) = pending.pop_front() {
+                answer.await.expect("write");
+            }
+        }
+        for answer in pending {
+            answer.await.expect("write");
+        }
+        assert!(
+            db.wal_restarts() >= 3,
+            "{} restarts in {:?} of writes ({n} jobs)",
+            db.wal_restarts(),
+            started.elapsed()
+        );
+        db.close();
+    }
 
     /// A statement taken from the cache again is not compiled again, on reader and
     /// writer connections alike (the join of `get_record` used to be, on every call).
