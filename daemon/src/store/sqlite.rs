@@ -10,10 +10,11 @@
 //! Reads run on blocking threads with pooled connections and never wait for writers.
 //! WAL checkpoints run on their own thread (PASSIVE, every 250 ms while writes come
 //! in), never inside a writer's commit, so a checkpoint's copy and fsync do not land
-//! on one unlucky write. Past 16 MiB of log (and at most every 2 s) the checkpointer
-//! takes the write lock between two of the writer's groups, copies the last frames,
-//! waits briefly for the readers of the moment and has the log start over, so the WAL
-//! stays bounded even under a load that never pauses. Starting over rewrites the file
+//! on one unlucky write. Past 16 MiB of log (and at most every 2 s, once its copying
+//! has caught up, or past 1 GiB) the checkpointer takes the write lock between two of
+//! the writer's groups, copies the last frames, waits briefly for the readers of the
+//! moment and has the log start over, so the WAL stays bounded even under a load that
+//! never pauses. Starting over rewrites the file
 //! in place (trimmed back to 64 MiB if it grew past that): writing into pages the file
 //! already has costs the kernel far less than growing it again from nothing.
 //! This module knows nothing about what the tables mean; see the sibling modules.
@@ -45,10 +46,14 @@ struct Checkpointing {
     /// WAL frames (pages) past which it starts the log over.
     restart_frames: i64,
     /// The least time between two restarts. Each holds the writer for its last copy
-    /// and the database file's sync (measured 1-15 ms, up to 50 ms, under a steady
-    /// createRecord load), so they are kept apart: under that load the WAL reaches a
-    /// few hundred MiB in between (it is trimmed back to 64 MiB at the restart).
+    /// and the database file's sync (measured 1-15 ms, up to 50 ms when the copying had
+    /// not caught up, under createRecord at 32 in flight), so they are kept apart: under
+    /// that load the WAL reached 400-700 MiB in between (it is trimmed back to 64 MiB
+    /// at the restart).
     restart_every: Duration,
+    /// WAL frames past which it starts the log over even if the writes outran its
+    /// copying (the writer then waits for a longer copy).
+    hard_limit_frames: i64,
 }
 
 const CHECKPOINTING: Checkpointing = Checkpointing {
@@ -57,6 +62,8 @@ const CHECKPOINTING: Checkpointing = Checkpointing {
     // 16 MiB of 4 KiB pages.
     restart_frames: 4096,
     restart_every: Duration::from_secs(2),
+    // 1 GiB.
+    hard_limit_frames: 262_144,
 };
 /// How long a restart waits for readers of older snapshots (while the writer waits for
 /// it): long readers (a getRepo export) make it give up and try again later.
@@ -484,19 +491,23 @@ fn checkpoint_loop(
         // writer could start it over, so it would grow without end: every read would
         // search a larger WAL index, and the file would keep taking new blocks.
         let mut last = frames;
-        let mut caught_up = true;
+        // If the writes outran every pass, the writer would wait for a long copy: not
+        // now, unless the log is past its hard limit.
+        let mut caught_up = false;
         for _ in 1..MAX_PASSES {
             match passive(&conn) {
-                Ok((_, now, _)) if now - last <= RESTART_LEFTOVER => break,
+                Ok((_, now, _)) if now - last <= RESTART_LEFTOVER => {
+                    caught_up = true;
+                    break;
+                }
                 Ok((_, now, _)) => last = now,
                 Err(e) => {
                     tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-                    caught_up = false;
                     break;
                 }
             }
         }
-        if !caught_up {
+        if !caught_up && last <= every.hard_limit_frames {
             continue;
         }
         let restart = gate.between_groups(|| {
@@ -745,6 +756,7 @@ mod tests {
                 idle_every: Duration::from_millis(20),
                 restart_frames: 64,
                 restart_every: Duration::from_millis(50),
+                hard_limit_frames: 4096,
             },
         )
         .expect("open");
