@@ -14,9 +14,9 @@
 //! has caught up, or past 1 GiB) the checkpointer takes the write lock between two of
 //! the writer's groups, copies the last frames, waits briefly for the readers of the
 //! moment and has the log start over, so the WAL stays bounded even under a load that
-//! never pauses. Starting over rewrites the file
-//! in place (trimmed back to 64 MiB if it grew past that): writing into pages the file
-//! already has costs the kernel far less than growing it again from nothing.
+//! never pauses. Starting over rewrites the file in place (trimmed back to 64 MiB if it
+//! grew past that): writing into pages the file already has costs the kernel far less
+//! than growing it again from nothing.
 //! This module knows nothing about what the tables mean; see the sibling modules.
 
 use super::schema;
