@@ -15,6 +15,12 @@
 //! deactivation or key rotation came between), it builds the commit again itself, as
 //! it would without this module. Speculation can cost time, never correctness; a build
 //! that fails for any reason is simply left to the writer, whose answer is final.
+//!
+//! A build reads the MST nodes on the path of its keys. New record keys are TIDs, so an
+//! account's writes touch the same right-hand path again and again: the nodes read and
+//! made by recent builds stay in a small [`BlockCache`] shared by every lane (a block's
+//! bytes never change under its CID), and the signing key stays in the lane (the
+//! writer checks that it is still the account's key, and the lane forgets it if not).
 
 use super::ServiceError;
 use super::repo::PreparedWrite;
@@ -32,6 +38,58 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub struct Pipeline {
     lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lane>>>>,
+    cache: Arc<BlockCache>,
+}
+
+/// Bytes of blocks the cache keeps in each of its two generations.
+const CACHE_GENERATION_BYTES: usize = 2 << 20;
+
+/// Recently read or built blocks, in two generations: a lookup that finds a block in
+/// the older one moves it to the newer one, and once the newer one holds
+/// [`CACHE_GENERATION_BYTES`] the older one is dropped. What builds keep using stays;
+/// the rest leaves within two generations, so the cache never holds more than twice
+/// that budget (written here rather than taken from a crate: it is these twenty lines).
+#[derive(Default)]
+struct BlockCache {
+    generations: Mutex<Generations>,
+}
+
+#[derive(Default)]
+struct Generations {
+    newer: HashMap<Cid, Arc<[u8]>>,
+    older: HashMap<Cid, Arc<[u8]>>,
+    newer_bytes: usize,
+}
+
+impl BlockCache {
+    fn get(&self, cid: &Cid) -> Option<Arc<[u8]>> {
+        let mut g = self.generations.lock().ok()?;
+        if let Some(b) = g.newer.get(cid) {
+            return Some(b.clone());
+        }
+        let b = g.older.remove(cid)?;
+        g.put(*cid, b.clone());
+        Some(b)
+    }
+
+    fn put(&self, cid: Cid, bytes: &[u8]) {
+        if let Ok(mut g) = self.generations.lock()
+            && !g.newer.contains_key(&cid)
+        {
+            g.put(cid, bytes.into());
+        }
+    }
+}
+
+impl Generations {
+    fn put(&mut self, cid: Cid, bytes: Arc<[u8]>) {
+        self.newer_bytes += bytes.len();
+        self.newer.insert(cid, bytes);
+        if self.newer_bytes >= CACHE_GENERATION_BYTES {
+            self.older = std::mem::take(&mut self.newer);
+            self.newer_bytes = 0;
+        }
+    }
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -50,9 +108,9 @@ pub struct Lane {
     /// The head after the last commit built here, while it is believed to be (or to
     /// become) the real head.
     tip: Option<RepoHead>,
-    /// The account's signing key, with the sealed bytes it was opened from (a rotated
-    /// key has other sealed bytes).
-    key: Option<(Vec<u8>, Arc<Keypair>)>,
+    /// The account's signing key, as last opened (forgotten when the writer does not
+    /// store a build, as after a rotation).
+    key: Option<Arc<Keypair>>,
     unsettled: Unsettled,
     /// Number of the last build.
     last: u64,
@@ -78,9 +136,10 @@ impl std::fmt::Debug for Built {
 }
 
 /// The head and blocks a build reads: blocks of unsettled builds first, then the
-/// database.
+/// cache, then the database.
 struct Layered<'a> {
     unsettled: &'a Unsettled,
+    cache: &'a BlockCache,
     db: repo_store::SqlBlocks<'a>,
 }
 
@@ -94,7 +153,14 @@ impl BlockSource for Layered<'_> {
         {
             return Ok(Some(bytes.clone()));
         }
-        self.db.get_block(cid)
+        if let Some(bytes) = self.cache.get(cid) {
+            return Ok(Some(bytes.to_vec()));
+        }
+        let found = self.db.get_block(cid)?;
+        if let Some(bytes) = &found {
+            self.cache.put(*cid, bytes);
+        }
+        Ok(found)
     }
 }
 
@@ -148,6 +214,10 @@ where
                 u.retain(|_, (by, _)| *by != id);
             }
             let mut lane = lane.lock().await;
+            if !matches!(&out, Ok(done) if done.commit == cid) {
+                // The writer did not store this build: perhaps the key changed.
+                lane.key = None;
+            }
             if lane.last == id {
                 // No build since this one: the lane's tip is this result, right or wrong.
                 match &out {
@@ -178,20 +248,21 @@ async fn build(
     let tip = lane.tip.clone();
     let cached_key = lane.key.clone();
     let unsettled = lane.unsettled.clone();
+    let cache = state.repo_pipeline.cache.clone();
     let plain: Vec<Write> = writes.iter().map(|w| w.write.clone()).collect();
     let result = state
         .db
         .read(move |conn| -> Result<_, ServiceError> {
-            let account = accounts::by_did(conn, d.as_str())?
-                .ok_or_else(|| ServiceError::RepoNotFound(d.to_string()))?;
+            // The writer checks that the key is still the account's.
             let key = match cached_key {
-                Some((sealed, key)) if sealed == account.signing_key => (sealed, key),
-                _ => {
-                    let key = st.kek.open_keypair(
+                Some(key) => key,
+                None => {
+                    let account = accounts::by_did(conn, d.as_str())?
+                        .ok_or_else(|| ServiceError::RepoNotFound(d.to_string()))?;
+                    Arc::new(st.kek.open_keypair(
                         &super::repo::signing_key_label(d.as_str()),
                         &account.signing_key,
-                    )?;
-                    (account.signing_key.clone(), Arc::new(key))
+                    )?)
                 }
             };
             let head = match tip {
@@ -202,13 +273,14 @@ async fn build(
             let rev = st.tids.next_after(&head.rev);
             let blocks = Layered {
                 unsettled: &unsettled,
+                cache: &cache,
                 db: repo_store::SqlBlocks {
                     conn,
                     did: d.as_str(),
                 },
             };
             let outcome =
-                pds::repo::apply_writes(&blocks, &head, &d, &plain, swap_commit, &key.1, &rev)?;
+                pds::repo::apply_writes(&blocks, &head, &d, &plain, swap_commit, &key, &rev)?;
             Ok((head.commit, key, outcome))
         })
         .await;
@@ -225,8 +297,15 @@ async fn build(
             u.insert(*cid, (id, bytes.clone()));
         }
     }
+    // The next build reads the new MST nodes again, after this one has settled.
+    for (cid, bytes) in &outcome.new_blocks {
+        let record = outcome.ops.iter().any(|op| op.cid == Some(*cid));
+        if *cid != outcome.commit.cid && !record {
+            state.repo_pipeline.cache.put(*cid, bytes);
+        }
+    }
     lane.tip = Some(outcome.head());
-    let signer = key.1.public();
+    let signer = key.public();
     lane.key = Some(key);
     Some(Built {
         base,
@@ -405,5 +484,83 @@ mod tests {
                 "com.example.note/second".to_string()
             ]
         );
+    }
+
+    /// After the account's signing key changes, the lane's old key signs one build, the
+    /// writer refuses it and signs with the new key, the lane forgets the old key, and
+    /// the next build (signed with the new key) is stored as built.
+    #[tokio::test]
+    async fn a_rotated_signing_key_replaces_the_lanes_key() {
+        let (state, did, _old, _dir) = account().await;
+        apply_writes(&state, &did, vec![create("before")], None)
+            .await
+            .expect("before");
+        let lane = state.repo_pipeline.lane(DID).expect("lane");
+        assert!(lane.lock().await.key.is_some(), "the lane keeps the key");
+        let new_key = Keypair::generate(Curve::Secp256k1);
+        let new_public = new_key.public();
+        let sealed = state
+            .kek
+            .seal_keypair(&super::super::repo::signing_key_label(DID), &new_key)
+            .expect("seal");
+        state
+            .db
+            .write(move |tx| -> Result<(), ServiceError> {
+                accounts::set_signing_key(tx.conn(), DID, &sealed)?;
+                super::super::repo::forget_signing_key(tx, DID);
+                Ok(())
+            })
+            .await
+            .expect("rotate");
+        apply_writes(&state, &did, vec![create("after1")], None)
+            .await
+            .expect("after1");
+        assert!(
+            lane.lock().await.key.is_none(),
+            "the refused build's key was kept"
+        );
+        let (records, _) = verified(&state, &new_public).await;
+        assert_eq!(records.len(), 2);
+        // The next build opens the new key and is stored as built.
+        let built = {
+            let mut l = lane.lock().await;
+            build(&state, &mut l, &did, &[create("after2")], None)
+                .await
+                .expect("built")
+        };
+        assert_eq!(built.signer, new_public);
+        let built_commit = built.outcome.commit.cid;
+        let (st, d) = (state.clone(), did.clone());
+        let done = state
+            .db
+            .write(move |tx| commit_in_tx(&st, tx, &d, &[create("after2")], None, Some(built)))
+            .await
+            .expect("after2");
+        assert_eq!(done.commit, built_commit);
+        let (records, _) = verified(&state, &new_public).await;
+        assert_eq!(records.len(), 3);
+    }
+
+    /// The block cache gives back what it was given, moves what is used into the newer
+    /// generation, and never holds more than two generations.
+    #[test]
+    fn the_block_cache_keeps_what_is_used_and_stays_bounded() {
+        let cache = BlockCache::default();
+        let cid = |i: u32| pds::data::cid::for_cbor(&i.to_be_bytes());
+        let block = vec![7u8; 1024];
+        cache.put(cid(0), &block);
+        assert_eq!(cache.get(&cid(0)).as_deref(), Some(block.as_slice()));
+        let per_generation = CACHE_GENERATION_BYTES / block.len();
+        for i in 1..(3 * per_generation as u32) {
+            cache.put(cid(i), &block);
+            // Used all along: it survives every generation change.
+            assert!(
+                cache.get(&cid(0)).is_some(),
+                "a block in use was dropped at {i}"
+            );
+        }
+        assert!(cache.get(&cid(1)).is_none(), "an unused block stayed");
+        let g = cache.generations.lock().expect("lock");
+        assert!(g.newer.len() + g.older.len() <= 2 * per_generation);
     }
 }

@@ -19,12 +19,19 @@ use cid::Cid;
 use pds::data::Value;
 use pds::syntax::Did;
 
-/// The DID of the repo a caller writes to; it must be the caller's own.
+/// The DID of the repo a caller writes to; it must be the caller's own. Named by the
+/// caller's own DID, it needs no lookup: the commit checks the account (its existence
+/// and status) inside the writer's transaction anyway.
 pub async fn write_target(
     state: &AppState,
     auth: &AccessAuth,
     repo: &str,
 ) -> Result<Did, XrpcError> {
+    if repo == auth.did
+        && let Ok(did) = Did::new(repo)
+    {
+        return Ok(did);
+    }
     let account = crate::services::repo::find_account(state, repo).await?;
     auth.require_did(&account.did)?;
     Did::new(&account.did).map_err(XrpcError::internal)
