@@ -382,13 +382,17 @@ impl Firehose {
     }
 
     async fn replay_batch(&self, after: i64) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+        // Only what was published: an event committed a moment ago may not be on disk
+        // yet (see `store::sqlite`); it reaches the subscriber live once it is.
+        let published = self.latest_seq();
         self.inner
             .db
             .read(move |c| {
                 let mut st = c.prepare_cached(
-                    "SELECT seq, event FROM repo_seq WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    "SELECT seq, event FROM repo_seq WHERE seq > ?1 AND seq <= ?3
+                     ORDER BY seq LIMIT ?2",
                 )?;
-                let rows = st.query_map(params![after, REPLAY_BATCH], |r| {
+                let rows = st.query_map(params![after, REPLAY_BATCH, published], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
                 })?;
                 // Bounded by bytes too: one replaying subscriber holds at most one batch.
@@ -650,6 +654,52 @@ mod tests {
         }
         t1.abort();
         t2.abort();
+    }
+
+    /// A replay serves only published events: one committed but not yet published
+    /// (not yet on disk) reaches the subscriber live, once it is published.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replay_stops_at_what_was_published() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let h = hub(&dir, 72, 16);
+        h.load().await.expect("load");
+        append(&h, 0).await;
+        // Event 2 is in the database, as between a commit and its sync.
+        let frame = h
+            .inner
+            .db
+            .write(|tx| -> Result<Vec<u8>, DbError> {
+                let frame: Vec<u8> =
+                    tx.conn()
+                        .query_row("SELECT event FROM repo_seq WHERE seq = 1", [], |r| r.get(0))?;
+                tx.conn().execute(
+                    "INSERT INTO repo_seq (seq, did, event_type, event, sequenced_at)
+                     VALUES (2, 'did:plc:test1', '#identity', ?1, 'now')",
+                    [&frame],
+                )?;
+                Ok(frame)
+            })
+            .await
+            .expect("unpublished");
+        let sink = VecSink::default();
+        let got = sink.flushed.clone();
+        let task = {
+            let (h, mut s) = (h.clone(), sink);
+            tokio::spawn(async move { h.serve(Some(0), &mut s).await })
+        };
+        wait_for("the replay", || !got.lock().expect("lock").is_empty()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            got.lock().expect("lock").len(),
+            1,
+            "an unpublished event was replayed"
+        );
+        h.publish(2, frame);
+        wait_for("the published event", || {
+            got.lock().expect("lock").len() == 2
+        })
+        .await;
+        task.abort();
     }
 
     #[tokio::test]
