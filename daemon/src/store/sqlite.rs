@@ -52,7 +52,7 @@ struct Checkpointing {
     /// The least time between two restarts. Each holds the writer for its last copy
     /// and the database file's sync (measured 1-15 ms, up to 50 ms when the copying had
     /// not caught up, under createRecord at 32 in flight), so they are kept apart: under
-    /// that load the WAL reaches about 1 GiB in between. Measured under that load
+    /// that load the WAL reaches 1-1.5 GB in between. Measured under that load
     /// (`pdsbench`, alternated runs): every 2 s, 3,716-3,774 writes/s, p99 18.3-20.0
     /// ms; every 4 s, 3,717-3,868 writes/s, p99 17.5-18.2 ms.
     restart_every: Duration,
