@@ -325,6 +325,16 @@ mod tests {
 
     const DID: &str = "did:plc:pipelinetestaaaaaaaaaaaa";
 
+    /// A new signing key for the account, and its sealed form as it is stored.
+    fn new_signing_key(state: &AppState) -> (Keypair, Vec<u8>) {
+        let key = Keypair::generate(Curve::Secp256k1);
+        let sealed = state
+            .kek
+            .seal_keypair(&super::super::repo::signing_key_label(DID), &key)
+            .expect("seal");
+        (key, sealed)
+    }
+
     async fn account() -> (AppState, Did, pds::crypto::PublicKey, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = Config::dev_defaults();
@@ -333,12 +343,8 @@ mod tests {
         let state = AppContext::build(cfg, "http://127.0.0.1:9")
             .await
             .expect("context");
-        let key = Keypair::generate(Curve::Secp256k1);
+        let (key, sealed) = new_signing_key(&state);
         let public = key.public();
-        let sealed = state
-            .kek
-            .seal_keypair(&super::super::repo::signing_key_label(DID), &key)
-            .expect("seal");
         let did = Did::new(DID).expect("did");
         let (st, d) = (state.clone(), did.clone());
         state
@@ -497,12 +503,8 @@ mod tests {
             .expect("before");
         let lane = state.repo_pipeline.lane(DID).expect("lane");
         assert!(lane.lock().await.key.is_some(), "the lane keeps the key");
-        let new_key = Keypair::generate(Curve::Secp256k1);
+        let (new_key, sealed) = new_signing_key(&state);
         let new_public = new_key.public();
-        let sealed = state
-            .kek
-            .seal_keypair(&super::super::repo::signing_key_label(DID), &new_key)
-            .expect("seal");
         state
             .db
             .write(move |tx| -> Result<(), ServiceError> {

@@ -296,18 +296,17 @@ impl Db {
             }))
             .map_err(|e| open_err(e.to_string()))?;
         let gate = Arc::new(WriteGate::default());
+        let wal = wal_path(path);
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let checkpoint_handle = std::thread::Builder::new()
             .name("pdsd-db-checkpoint".into())
             .spawn({
-                let gate = gate.clone();
-                let wal = wal_path(path);
+                let (gate, wal) = (gate.clone(), wal.clone());
                 move || checkpoint_loop(checkpointer, &wal, &gate, checkpointing, &stop_rx)
             })
             .map_err(|e| open_err(e.to_string()))?;
         let (to_sync, committed) = mpsc::channel::<Committed>();
         let sync_failed = Arc::new(AtomicBool::new(false));
-        let wal = wal_path(path);
         let syncer = std::thread::Builder::new()
             .name("pdsd-db-sync".into())
             .spawn({
@@ -542,13 +541,8 @@ fn checkpoint_loop(
         if quiet_since.elapsed() >= every.trim_after_quiet
             && std::fs::metadata(wal).is_ok_and(|m| m.len() > every.trim_above_bytes)
         {
-            let trim = gate.between_groups(|| {
-                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-            });
-            match trim {
-                Ok(0) => {
+            match checkpoint_between_groups(&conn, gate, "TRUNCATE") {
+                Ok((0, _)) => {
                     seen = 0;
                     restarted_at = None;
                     last_restart = Instant::now();
@@ -588,11 +582,7 @@ fn checkpoint_loop(
         if !caught_up && last <= every.hard_limit_frames {
             continue;
         }
-        let restart = gate.between_groups(|| {
-            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-            })
-        });
+        let restart = checkpoint_between_groups(&conn, gate, "RESTART");
         last_restart = Instant::now();
         match restart {
             Ok((0, frames)) => {
@@ -604,6 +594,20 @@ fn checkpoint_loop(
             Err(e) => tracing::warn!(error = %e, "WAL restart failed; will retry"),
         }
     }
+}
+
+/// A checkpoint in `mode` (RESTART or TRUNCATE: both hold the write lock) between two
+/// of the writer's groups: (busy, frames in the WAL).
+fn checkpoint_between_groups(
+    conn: &Connection,
+    gate: &WriteGate,
+    mode: &str,
+) -> rusqlite::Result<(i64, i64)> {
+    gate.between_groups(|| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    })
 }
 
 /// Hands the write lock to the checkpointer between two of the writer's groups.
@@ -916,23 +920,23 @@ mod tests {
         checkpointer.join().expect("checkpointer");
     }
 
-    /// Under writes that never pause (the next group is always queued before the last
-    /// commits, and each group holds the write lock for tens of milliseconds), the WAL
-    /// is still started over again and again instead of growing.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_wal_starts_over_under_writes_that_never_pause() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.sqlite");
+    /// A database whose checkpointer looks every 20 ms and starts the WAL over past 64
+    /// frames (at most every 50 ms), with a table `scratch (k, v)` to write to.
+    async fn checkpointing_often(
+        path: &Path,
+        trim_after_quiet: Duration,
+        trim_above_bytes: u64,
+    ) -> Db {
         let db = Db::open_with(
-            &path,
+            path,
             Checkpointing {
                 busy_every: Duration::from_millis(20),
                 idle_every: Duration::from_millis(20),
                 restart_frames: 64,
                 restart_every: Duration::from_millis(50),
                 hard_limit_frames: 4096,
-                trim_after_quiet: Duration::from_secs(3600),
-                trim_above_bytes: 0,
+                trim_after_quiet,
+                trim_above_bytes,
             },
         )
         .expect("open");
@@ -943,6 +947,18 @@ mod tests {
         })
         .await
         .expect("table");
+        db
+    }
+
+    /// Under writes that never pause (the next group is always queued before the last
+    /// commits, and each group holds the write lock for tens of milliseconds), the WAL
+    /// is still started over again and again instead of growing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_under_writes_that_never_pause() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.sqlite");
+        // Never emptied: only restarts keep it bounded.
+        let db = checkpointing_often(&path, Duration::from_secs(3600), 0).await;
         let started = Instant::now();
         let mut pending = std::collections::VecDeque::new();
         let mut n = 0i64;
@@ -1108,26 +1124,7 @@ mod tests {
     async fn the_wal_is_emptied_once_writes_pause() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.sqlite");
-        let db = Db::open_with(
-            &path,
-            Checkpointing {
-                busy_every: Duration::from_millis(20),
-                idle_every: Duration::from_millis(20),
-                restart_frames: 64,
-                restart_every: Duration::from_millis(50),
-                hard_limit_frames: 4096,
-                trim_after_quiet: Duration::from_millis(300),
-                trim_above_bytes: 256 << 10,
-            },
-        )
-        .expect("open");
-        db.write(|tx| -> Result<(), DbError> {
-            Ok(tx
-                .conn()
-                .execute_batch("CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)")?)
-        })
-        .await
-        .expect("table");
+        let db = checkpointing_often(&path, Duration::from_millis(300), 256 << 10).await;
         // The writer never cuts the file short itself (with a limit, the first commit
         // after a restart would, while every write waits).
         let limit = db
