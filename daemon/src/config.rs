@@ -52,6 +52,37 @@ pub struct Config {
     pub devices: DevicesConfig,
     pub email: EmailConfig,
     pub oauth: OAuthConfig,
+    pub network: NetworkConfig,
+    pub rate_limits: RateLimitsConfig,
+}
+
+/// Outbound requests to addresses others name, and how client addresses are read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Let outbound fetches of URLs that others name (DID documents, handles, service
+    /// proxying, OAuth client metadata) reach loopback, private and other non-public
+    /// addresses, and plain `http://`. Unset: true under `--dev`, false otherwise.
+    /// Also `PDSD_ALLOW_PRIVATE_ADDRESSES`.
+    pub allow_private_addresses: Option<bool>,
+    /// Reverse proxies (IP addresses) whose `X-Forwarded-For` header names the client.
+    /// From any other peer the header is ignored and the peer's address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// Rate limits on requests, per client address and per account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// Off switch for every rate limit (`--dev` included, they are on by default).
+    /// Also `PDSD_RATE_LIMITS_ENABLED`.
+    pub enabled: bool,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        RateLimitsConfig { enabled: true }
+    }
 }
 
 /// How pdsd sends e-mail (account deletion codes, PLC operation codes).
@@ -267,6 +298,8 @@ impl Default for Config {
             devices: DevicesConfig::default(),
             email: EmailConfig::default(),
             oauth: OAuthConfig::default(),
+            network: NetworkConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
         }
     }
 }
@@ -561,6 +594,12 @@ impl Config {
         self.dev && self.plc.url.is_none()
     }
 
+    /// Whether outbound fetches of URLs others name may reach non-public addresses and
+    /// plain http: `[network] allow_private_addresses`, else true exactly under `--dev`.
+    pub fn allow_private_addresses(&self) -> bool {
+        self.network.allow_private_addresses.unwrap_or(self.dev)
+    }
+
     /// The configuration as TOML with secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
         let mut c = self.clone();
@@ -685,23 +724,49 @@ fn apply_env(cfg: &mut Config) -> Result<(), ConfigError> {
             .collect();
     }
     if let Some(v) = get("PDSD_INVITE_REQUIRED") {
-        cfg.invites.required = match v.as_str() {
-            "1" | "true" | "yes" => true,
-            "0" | "false" | "no" => false,
-            _ => {
-                return Err(ConfigError::Env {
-                    name: "PDSD_INVITE_REQUIRED".into(),
-                    message: "expected true or false".into(),
-                });
-            }
-        };
+        cfg.invites.required = env_bool("PDSD_INVITE_REQUIRED", &v)?;
+    }
+    if let Some(v) = get("PDSD_ALLOW_PRIVATE_ADDRESSES") {
+        cfg.network.allow_private_addresses = Some(env_bool("PDSD_ALLOW_PRIVATE_ADDRESSES", &v)?);
+    }
+    if let Some(v) = get("PDSD_RATE_LIMITS_ENABLED") {
+        cfg.rate_limits.enabled = env_bool("PDSD_RATE_LIMITS_ENABLED", &v)?;
     }
     Ok(())
+}
+
+fn env_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name: name.into(),
+            message: "expected true or false".into(),
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_example_config_loads_with_this_loader() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("examples folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Config::load(&Overrides {
+                    config_file: Some(path.clone()),
+                    ..Default::default()
+                })
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 1, "examples/pdsd.toml is checked");
+    }
 
     #[test]
     fn dev_defaults_are_loopback_and_test_handles() {
@@ -715,6 +780,14 @@ mod tests {
         assert!(c.listen.ip().is_loopback());
         assert!(c.builtin_plc());
         assert!(c.firehose.relays.is_empty(), "no requestCrawl in --dev");
+        assert!(
+            c.allow_private_addresses(),
+            "--dev reaches loopback services"
+        );
+        assert!(c.rate_limits.enabled, "rate limits stay on under --dev");
+        let prod = Config::load(&Overrides::default()).expect("default config");
+        assert!(!prod.allow_private_addresses());
+        assert!(prod.rate_limits.enabled);
     }
 
     #[test]
