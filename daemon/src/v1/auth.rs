@@ -162,7 +162,7 @@ pub fn check_claims(
     if claims.iat > now + CLOCK_SKEW_SECS {
         return Err(invalid_token("iat is in the future"));
     }
-    if claims.exp - claims.iat > MAX_LIFETIME_SECS || claims.exp < claims.iat {
+    if !lifetime_is_allowed(claims.iat, claims.exp) {
         return Err(invalid_token(format!(
             "a device token lives at most {MAX_LIFETIME_SECS} seconds (exp - iat)"
         )));
@@ -171,6 +171,13 @@ pub fn check_claims(
         return Err(invalid_token("jti must be 1 to 128 characters"));
     }
     Ok(())
+}
+
+/// `exp - iat` within `0..=MAX_LIFETIME_SECS`, computed without overflow: both come from
+/// the token, so `exp = i64::MAX` with a negative `iat` must be a refusal, not a panic.
+fn lifetime_is_allowed(iat: i64, exp: i64) -> bool {
+    exp.checked_sub(iat)
+        .is_some_and(|d| (0..=MAX_LIFETIME_SECS).contains(&d))
 }
 
 fn bad_nonce() -> XrpcError {
@@ -416,6 +423,16 @@ pub fn nonce_route() -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_lifetimes_are_checked_without_overflow() {
+        assert!(lifetime_is_allowed(1000, 1000 + MAX_LIFETIME_SECS));
+        assert!(!lifetime_is_allowed(1000, 1001 + MAX_LIFETIME_SECS));
+        assert!(!lifetime_is_allowed(1000, 999));
+        assert!(!lifetime_is_allowed(-1, i64::MAX));
+        assert!(!lifetime_is_allowed(i64::MIN, i64::MAX));
+        assert!(!lifetime_is_allowed(i64::MAX, i64::MIN));
+    }
 
     #[test]
     fn htu_is_compared_by_path() {
